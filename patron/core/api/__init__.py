@@ -1,0 +1,1 @@
+"""API building blocks: base viewset, permissions, pagination, error shape."""

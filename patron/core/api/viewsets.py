@@ -1,0 +1,99 @@
+"""The base of every API endpoint.
+
+`PatronViewSet` reads through `restrict()`, writes through the app's service
+functions, sends an ETag with every object and honours `If-Match` so a stale
+update gets 412 instead of silently overwriting someone else's change.
+"""
+
+from __future__ import annotations
+
+from rest_framework import exceptions, status, viewsets
+from rest_framework.response import Response
+
+from patron.core.actor import Actor
+from patron.core.errors import ConflictError
+
+
+class PatronViewSet(viewsets.ModelViewSet):
+    """CRUD over one model through `restrict()` and the app's services.
+
+    Subclasses set `model`, `serializer_class`, `filterset_class` and
+    implement `perform_service_create(serializer)` and
+    `perform_service_update(instance, data, expected_version)`.
+    """
+
+    model = None
+    lookup_value_regex = r"\d+"
+    select_related: tuple = ()
+    prefetch_related: tuple = ()
+
+    def get_queryset(self):
+        action = {
+            "list": "view",
+            "retrieve": "view",
+            "update": "change",
+            "partial_update": "change",
+            "destroy": "delete",
+        }.get(self.action, "view")
+        qs = self.model.objects.restrict(self.request.user, action)
+        if self.select_related:
+            qs = qs.select_related(*self.select_related)
+        if self.prefetch_related:
+            qs = qs.prefetch_related(*self.prefetch_related)
+        return qs
+
+    @property
+    def actor(self) -> Actor:
+        return Actor.from_request(self.request)
+
+    def expected_version(self, instance) -> int | None:
+        """The version named by If-Match; 412 when it is not the current one."""
+        header = self.request.headers.get("If-Match")
+        if not header or header.strip() == "*":
+            return None
+        tags = {t.strip().removeprefix("W/") for t in header.split(",")}
+        if instance.etag not in tags:
+            raise ConflictError(instance)
+        return instance.version
+
+    def retrieve(self, request, *args, **kwargs):
+        instance = self.get_object()
+        response = Response(self.get_serializer(instance).data)
+        response["ETag"] = instance.etag
+        return response
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        instance = self.perform_service_create(serializer.validated_data)
+        instance = self.get_queryset().model.objects.get(pk=instance.pk)
+        response = Response(self.get_serializer(instance).data, status=status.HTTP_201_CREATED)
+        response["ETag"] = instance.etag
+        return response
+
+    def update(self, request, *args, **kwargs):
+        partial = kwargs.pop("partial", False)
+        instance = self.get_object()
+        expected = self.expected_version(instance)
+        serializer = self.get_serializer(instance, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        instance = self.perform_service_update(instance, serializer.validated_data, expected)
+        instance = self.get_queryset().get(pk=instance.pk)
+        response = Response(self.get_serializer(instance).data)
+        response["ETag"] = instance.etag
+        return response
+
+    def destroy(self, request, *args, **kwargs):
+        instance = self.get_object()
+        self.expected_version(instance)
+        self.perform_service_delete(instance)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def perform_service_create(self, data):
+        raise NotImplementedError
+
+    def perform_service_update(self, instance, data, expected_version):
+        raise NotImplementedError
+
+    def perform_service_delete(self, instance):
+        raise exceptions.MethodNotAllowed(self.request.method)

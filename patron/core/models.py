@@ -1,0 +1,75 @@
+"""Base models shared by every Patron app.
+
+`PatronModel` gives each editable object its timestamps and a `version` that
+increases on every write; the API sends it as the ETag and refuses a stale
+`If-Match`, and the web forms carry it in a hidden field for the same reason.
+
+`RestrictedQuerySet.restrict(user, action)` is the only way a view, an API
+viewset or a form obtains rows for a user.
+"""
+
+from __future__ import annotations
+
+from django.db import models, transaction
+from django.db.models import F
+
+
+class RestrictedQuerySet(models.QuerySet):
+    """A queryset that knows which rows a user may see or change."""
+
+    def restrict(self, user, action: str = "view") -> RestrictedQuerySet:
+        """Rows `user` may `action` ("view", "add", "change", "delete").
+
+        A user without the model permission gets no rows at all; models with
+        row-level rules (customers restricted to groups) narrow further in
+        `restrict_rows`.
+        """
+        if user is None or not user.is_authenticated or not user.is_active:
+            return self.none()
+        opts = self.model._meta
+        if not user.has_perm(f"{opts.app_label}.{action}_{opts.model_name}"):
+            return self.none()
+        return self.restrict_rows(user, action)
+
+    def restrict_rows(self, user, action: str) -> RestrictedQuerySet:
+        return self
+
+
+class PatronModel(models.Model):
+    """Timestamps and an optimistic-concurrency version for editable objects."""
+
+    created = models.DateTimeField(auto_now_add=True)
+    modified = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    @property
+    def etag(self) -> str:
+        return f'"{self.pk}-{self.version}"'
+
+    def validate_constraints(self, exclude=None):
+        # Uniqueness and cross-row rules are checked by each model's clean() and
+        # by the services, which name the field and the conflicting row. The
+        # database constraints stay as the backstop against races.
+        return None
+
+
+class Sequence(models.Model):
+    """A named counter, e.g. the next customer account number."""
+
+    name = models.CharField(max_length=50, primary_key=True)
+    value = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.name}={self.value}"
+
+    @classmethod
+    def next_value(cls, name: str) -> int:
+        with transaction.atomic():
+            seq, _ = cls.objects.select_for_update().get_or_create(name=name)
+            cls.objects.filter(pk=name).update(value=F("value") + 1)
+            return seq.value + 1

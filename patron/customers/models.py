@@ -1,0 +1,261 @@
+"""Customer accounts, their contacts, and their links to the organising lists."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
+from django.urls import reverse
+
+from patron.core.models import PatronModel, RestrictedQuerySet
+
+
+class CustomerQuerySet(RestrictedQuerySet):
+    def restrict_rows(self, user, action):
+        """A user restricted to groups sees only members of those groups' subtrees."""
+        if not getattr(user, "has_customer_restriction", False):
+            return self
+        in_subtree = Q()
+        for path in user.restricted_paths:
+            in_subtree |= Q(group__path__startswith=path)
+        member = GroupMembership.objects.filter(in_subtree, customer_id=OuterRef("pk"))
+        return self.filter(Exists(member))
+
+    def active(self):
+        return self.filter(archived=False)
+
+    def archived(self):
+        return self.filter(archived=True)
+
+    def search(self, text: str):
+        """Account number, name, contact name, email or phone (any format)."""
+        from patron.customers.phones import digits_for_search
+
+        text = (text or "").strip()
+        if not text:
+            return self
+        term = Q(account_number__iexact=text) | Q(name__icontains=text)
+        contact = Q(name__icontains=text) | Q(email__icontains=text)
+        digits = digits_for_search(text)
+        if digits:
+            contact |= Q(phone__contains=digits) | Q(mobile__contains=digits)
+        address = Q(service_street__icontains=text) | Q(service_postcode__iexact=text)
+        contacts = Contact.objects.filter(contact, customer_id=OuterRef("pk"))
+        return self.filter(term | address | Exists(contacts))
+
+
+class Customer(PatronModel):
+    """A customer account: the person or company Patron keeps everything about."""
+
+    class Kind(models.TextChoices):
+        PERSON = "person", "Person"
+        COMPANY = "company", "Company"
+
+    account_number = models.CharField(max_length=30, unique=True)
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.PERSON)
+    status = models.ForeignKey("statuses.Status", on_delete=models.PROTECT, related_name="+")
+    customer_class = models.ForeignKey(
+        "classes.CustomerClass",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="class",
+    )
+    department = models.ForeignKey(
+        "departments.Department",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The team that looks after this account.",
+    )
+    referred_by = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="referrals"
+    )
+    # Service address
+    service_street = models.CharField("street", max_length=200, blank=True)
+    service_city = models.CharField("city", max_length=100, blank=True, db_index=True)
+    service_postcode = models.CharField("postcode", max_length=20, blank=True, db_index=True)
+    service_country = models.CharField("country", max_length=2, blank=True, default="GB")
+    latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    # Billing address
+    billing_same_as_service = models.BooleanField(
+        "billing address as service address", default=True
+    )
+    billing_street = models.CharField(max_length=200, blank=True)
+    billing_city = models.CharField(max_length=100, blank=True)
+    billing_postcode = models.CharField(max_length=20, blank=True)
+    billing_country = models.CharField(max_length=2, blank=True)
+    notes = models.TextField(blank=True)
+    archived = models.BooleanField(default=False, db_index=True)
+    archived_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    tags = models.ManyToManyField("tags.Tag", through="CustomerTag", related_name="customers")
+    groups = models.ManyToManyField(
+        "groups.Group", through="GroupMembership", related_name="customers"
+    )
+
+    objects = CustomerQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "id"]
+        indexes = [
+            models.Index(fields=["name", "id"], name="customer_name_id"),
+            models.Index(fields=["status", "id"], name="customer_status_id"),
+            models.Index(fields=["created"], name="customer_created"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.account_number})"
+
+    def get_absolute_url(self):
+        return reverse("customers:detail", args=[self.pk])
+
+    def clean(self):
+        errors = {}
+        if self.latitude is not None and not -90 <= self.latitude <= 90:
+            errors["latitude"] = "Latitude must be between -90 and 90."
+        if self.longitude is not None and not -180 <= self.longitude <= 180:
+            errors["longitude"] = "Longitude must be between -180 and 180."
+        if (self.latitude is None) != (self.longitude is None):
+            errors["longitude" if self.longitude is None else "latitude"] = (
+                "Give both latitude and longitude, or neither."
+            )
+        if self.referred_by_id and self.referred_by_id == self.pk:
+            errors["referred_by"] = "A customer cannot be referred by themselves."
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def map_url(self) -> str:
+        if self.latitude is None:
+            return ""
+        return (
+            "https://www.openstreetmap.org/?mlat="
+            f"{self.latitude}&mlon={self.longitude}#map=17/{self.latitude}/{self.longitude}"
+        )
+
+
+class ContactQuerySet(RestrictedQuerySet):
+    def restrict_rows(self, user, action):
+        return self.filter(customer__in=Customer.objects.restrict_rows(user, "view"))
+
+
+class Contact(PatronModel):
+    """A person on a customer account; phone numbers are stored in E.164."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contacts")
+    name = models.CharField(max_length=200)
+    title = models.CharField(max_length=100, blank=True)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=20, blank=True, db_index=True)
+    mobile = models.CharField(max_length=20, blank=True, db_index=True)
+    is_primary = models.BooleanField("primary contact", default=False)
+    email_opt_out = models.BooleanField("no marketing email", default=False)
+    sms_opt_out = models.BooleanField("no marketing SMS", default=False)
+    portal_username = models.CharField(max_length=150, null=True, blank=True, unique=True)
+
+    objects = ContactQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-is_primary", "name", "id"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("customers:detail", args=[self.customer_id]) + f"#contact-{self.pk}"
+
+    def clean(self):
+        from patron.customers.phones import normalise_phone
+
+        errors = {}
+        for field in ("phone", "mobile"):
+            try:
+                setattr(self, field, normalise_phone(getattr(self, field)))
+            except ValidationError as exc:
+                errors[field] = exc.messages
+        if self.portal_username == "":
+            self.portal_username = None
+        if self.portal_username and (
+            Contact.objects.filter(portal_username__iexact=self.portal_username)
+            .exclude(pk=self.pk)
+            .exists()
+        ):
+            errors["portal_username"] = "Another contact already uses this portal username."
+        if errors:
+            raise ValidationError(errors)
+
+
+class CustomerTag(models.Model):
+    """A tag on a customer."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="tag_links")
+    tag = models.ForeignKey("tags.Tag", on_delete=models.CASCADE, related_name="customer_links")
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "tag"], name="customer_tag_unique")
+        ]
+        indexes = [models.Index(fields=["tag", "customer"], name="customertag_tag_customer")]
+
+    def __str__(self):
+        return f"{self.customer_id}:{self.tag_id}"
+
+
+class GroupMembership(models.Model):
+    """A customer in a group.
+
+    `group_set` and `exclusive` copy the group's set and its single-choice
+    flag, so the database itself refuses a second group from a single-choice
+    set, whatever path the write comes from.
+    """
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="memberships")
+    group = models.ForeignKey("groups.Group", on_delete=models.PROTECT, related_name="memberships")
+    group_set = models.ForeignKey("groups.GroupSet", on_delete=models.PROTECT, related_name="+")
+    exclusive = models.BooleanField(default=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "group"], name="membership_unique"),
+            models.UniqueConstraint(
+                fields=["customer", "group_set"],
+                condition=Q(exclusive=True),
+                name="membership_single_choice",
+            ),
+        ]
+        indexes = [models.Index(fields=["group", "customer"], name="membership_group_customer")]
+
+    def __str__(self):
+        return f"{self.customer_id} in {self.group_id}"
+
+
+class StatusChange(models.Model):
+    """One change of a customer's status: from, to, reason, effective date, who."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="status_changes")
+    from_status = models.ForeignKey(
+        "statuses.Status", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    to_status = models.ForeignKey("statuses.Status", on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField(blank=True)
+    effective_date = models.DateField()
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    changed_by_label = models.CharField(max_length=200)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-effective_date", "-id"]
+        indexes = [models.Index(fields=["customer", "-id"], name="statuschange_customer")]
+
+    def __str__(self):
+        return f"{self.from_status} → {self.to_status} on {self.effective_date}"

@@ -1,0 +1,57 @@
+"""Contacts on a customer account; every change shows in the customer's log."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from patron.core.actor import Actor
+from patron.core.services import object_create, object_delete, object_update, require_perm
+from patron.customers.models import Contact, Customer
+
+
+def _one_primary(contact: Contact) -> None:
+    if contact.is_primary:
+        Contact.objects.filter(customer_id=contact.customer_id, is_primary=True).exclude(
+            pk=contact.pk
+        ).update(is_primary=False)
+
+
+def contact_create(*, actor: Actor, customer: Customer, data: dict) -> Contact:
+    require_perm(actor, Contact, "add")
+    with transaction.atomic():
+        is_first = not customer.contacts.exists()
+        contact = Contact(customer=customer, **data)
+        if is_first:
+            contact.is_primary = True
+        object_create(
+            actor=actor, instance=contact, customer=customer, message=f"Added contact {contact}"
+        )
+        _one_primary(contact)
+    return contact
+
+
+def contact_update(
+    *, actor: Actor, contact: Contact, data: dict, expected_version: int | None = None
+) -> Contact:
+    require_perm(actor, Contact, "change")
+    with transaction.atomic():
+        contact = object_update(
+            actor=actor,
+            instance=contact,
+            data=data,
+            expected_version=expected_version,
+            customer=contact.customer,
+            message=f"Changed contact {contact}",
+        )
+        _one_primary(contact)
+    return contact
+
+
+def contact_delete(*, actor: Actor, contact: Contact) -> None:
+    require_perm(actor, Contact, "delete")
+    object_delete(
+        actor=actor,
+        instance=contact,
+        customer=contact.customer,
+        message=f"Removed contact {contact}",
+    )

@@ -1,0 +1,133 @@
+"""Creating, editing, archiving and restoring customer accounts."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from patron.core.actor import Actor
+from patron.core.errors import ValidationError
+from patron.core.models import Sequence
+from patron.core.services import object_create, object_update, require_perm
+from patron.customers.models import Customer, StatusChange
+
+
+def next_account_number() -> str:
+    """The next free account number in the configured format."""
+    while True:
+        number = settings.PATRON_ACCOUNT_NUMBER_FORMAT.format(n=Sequence.next_value("customer"))
+        if not Customer.objects.filter(account_number=number).exists():
+            return number
+
+
+def customer_create(
+    *,
+    actor: Actor,
+    data: dict,
+    tags=(),
+    groups=(),
+    contacts=(),
+    status_reason: str = "",
+) -> Customer:
+    """Open an account; tags, groups and contacts may be given at once.
+
+    Everything is written in one transaction: a bad contact or a group-rule
+    conflict leaves no half-made customer behind.
+    """
+    from patron.customers.services.contacts import contact_create
+    from patron.customers.services.groups import customer_groups_set
+    from patron.customers.services.tags import customer_tags_set
+
+    require_perm(actor, Customer, "add")
+    data = dict(data)
+    status = data.get("status")
+    if status is None:
+        raise ValidationError({"status": "Choose a status for the new customer."})
+    if not status.is_assignable:
+        raise ValidationError(
+            {"status": f"“{status}” is a historical or hidden status and cannot be assigned."}
+        )
+    if status.require_reason and not status_reason:
+        raise ValidationError({"status": f"“{status}” needs a reason; set it after creating."})
+    with transaction.atomic():
+        if not data.get("account_number"):
+            data["account_number"] = next_account_number()
+        customer = Customer(**data)
+        if Customer.objects.filter(account_number=customer.account_number).exists():
+            raise ValidationError(
+                {"account_number": f"Account number {customer.account_number} is already in use."}
+            )
+        object_create(actor=actor, instance=customer, customer=customer)
+        StatusChange.objects.create(
+            customer=customer,
+            from_status=None,
+            to_status=status,
+            reason=status_reason or "Account opened",
+            effective_date=timezone.localdate(),
+            changed_by=actor.user,
+            changed_by_label=actor.label,
+        )
+        if tags:
+            customer_tags_set(actor=actor, customer=customer, tags=tags)
+        if groups:
+            customer_groups_set(actor=actor, customer=customer, groups=groups)
+        for contact_data in contacts:
+            contact_create(actor=actor, customer=customer, data=contact_data)
+    customer.refresh_from_db()
+    return customer
+
+
+# Fields that change only through their own services (status has history, archive a flag).
+PROTECTED_FIELDS = {"status", "archived", "archived_at", "account_number"}
+
+
+def customer_update(
+    *, actor: Actor, customer: Customer, data: dict, expected_version: int | None = None
+) -> Customer:
+    """Edit the profile. Status, archive and tags/groups have their own services."""
+    require_perm(actor, Customer, "change")
+    wrong = PROTECTED_FIELDS & set(data)
+    if wrong:
+        raise ValidationError(
+            dict.fromkeys(wrong, "Change this with its own action, not the profile form.")
+        )
+    return object_update(
+        actor=actor,
+        instance=customer,
+        data=data,
+        expected_version=expected_version,
+        customer=customer,
+        message="Edited profile",
+    )
+
+
+def customer_archive(*, actor: Actor, customer: Customer, reason: str = "") -> Customer:
+    """Take the customer out of active lists, searches and audiences; keep history."""
+    require_perm(actor, Customer, "change")
+    if customer.archived:
+        raise ValidationError(f"{customer} is already archived.")
+    return object_update(
+        actor=actor,
+        instance=customer,
+        data={"archived": True, "archived_at": timezone.now()},
+        customer=customer,
+        action="archived",
+        message="Archived the account",
+        reason=reason,
+    )
+
+
+def customer_restore(*, actor: Actor, customer: Customer, reason: str = "") -> Customer:
+    require_perm(actor, Customer, "change")
+    if not customer.archived:
+        raise ValidationError(f"{customer} is not archived.")
+    return object_update(
+        actor=actor,
+        instance=customer,
+        data={"archived": False, "archived_at": None},
+        customer=customer,
+        action="restored",
+        message="Restored the account",
+        reason=reason,
+    )

@@ -1,0 +1,79 @@
+"""The event log: one row per change to a customer or a configuration object."""
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
+
+from patron.core.models import RestrictedQuerySet
+
+
+class EventQuerySet(RestrictedQuerySet):
+    def restrict_rows(self, user, action):
+        # Events about a customer follow the customer's visibility; events
+        # about configuration follow the model permission alone.
+        from patron.customers.models import Customer
+
+        if not getattr(user, "has_customer_restriction", False):
+            return self
+        visible = Customer.objects.restrict_rows(user, "view").filter(pk=OuterRef("customer_id"))
+        return self.filter(Q(customer__isnull=True) | Exists(visible))
+
+    def for_customer(self, customer):
+        return self.filter(customer=customer)
+
+
+class Event(models.Model):
+    """A change, with who made it, what changed (before and after), when and why.
+
+    `customer` is the account the change belongs to, so a change to a contact
+    shows in its customer's log. `object_type`/`object_id` name the object
+    that changed itself.
+    """
+
+    class ActorKind(models.TextChoices):
+        USER = "user", "User"
+        TOKEN = "token", "API token"
+        SYSTEM = "system", "System"
+
+    created = models.DateTimeField(db_index=True)
+    actor_kind = models.CharField(max_length=10, choices=ActorKind.choices)
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_token = models.ForeignKey(
+        "accounts.ApiToken", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_label = models.CharField(max_length=200)
+    action = models.CharField(max_length=40, db_index=True)
+    object_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    object_id = models.CharField(max_length=64)
+    object_repr = models.CharField(max_length=200)
+    customer = models.ForeignKey(
+        "customers.Customer",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="events",
+        db_index=False,
+    )
+    message = models.CharField(max_length=300, blank=True)
+    changes = models.JSONField(default=dict, blank=True)
+    reason = models.TextField(blank=True)
+
+    objects = EventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        indexes = [
+            models.Index(fields=["customer", "-created", "-id"], name="event_customer_recent"),
+            models.Index(fields=["object_type", "object_id"], name="event_object"),
+        ]
+
+    def __str__(self):
+        return f"{self.created:%Y-%m-%d %H:%M} {self.actor_label}: {self.message or self.action}"
+
+    @property
+    def change_rows(self):
+        """(field, before, after) triples for display."""
+        return [(field, pair[0], pair[1]) for field, pair in self.changes.items()]

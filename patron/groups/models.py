@@ -1,0 +1,123 @@
+"""Group sets and the groups inside them.
+
+A set is single-choice (a customer is in at most one of its groups) or
+multi-choice. Groups form a tree inside their set; `path` holds the ids from
+the root ("/3/7/12/") so "this group and everything below it" is one indexed
+prefix match.
+"""
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models.functions import Lower
+from django.urls import reverse
+
+from patron.core.fields import ColourField, DisplayClassField, check_unique_name
+from patron.core.models import PatronModel, RestrictedQuerySet
+
+
+class GroupSet(PatronModel):
+    """A family of groups with one membership rule (single- or multi-choice)."""
+
+    name = models.CharField(max_length=100)
+    description = models.TextField(blank=True)
+    single_choice = models.BooleanField(
+        default=True,
+        help_text="A customer may be in at most one group of this set.",
+    )
+    position = models.PositiveIntegerField(default=100)
+
+    class Meta:
+        ordering = ["position", "name"]
+        verbose_name = "group set"
+        constraints = [models.UniqueConstraint(Lower("name"), name="groupset_name_ci_unique")]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("groups:set_edit", args=[self.pk])
+
+    @property
+    def kind_label(self) -> str:
+        return "Single choice" if self.single_choice else "Multiple choice"
+
+    def clean(self):
+        self.name = (self.name or "").strip()
+        check_unique_name(self, label="group set")
+
+
+class GroupQuerySet(RestrictedQuerySet):
+    def active(self):
+        return self.filter(archived=False)
+
+    def subtree_of(self, group):
+        """`group` and all its descendants."""
+        return self.filter(path__startswith=group.path)
+
+
+class Group(PatronModel):
+    """A named set of customers inside a group set (e.g. Europe > UK > London)."""
+
+    group_set = models.ForeignKey(GroupSet, on_delete=models.PROTECT, related_name="groups")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    name = models.CharField(max_length=100)
+    description = models.TextField(blank=True)
+    colour = ColourField("#6f42c1")
+    display_class = DisplayClassField()
+    position = models.PositiveIntegerField(default=100)
+    personal_customers = models.BooleanField(
+        default=False,
+        help_text="Members are private persons whose data is handled under data-protection rules.",
+    )
+    reseller = models.BooleanField(
+        default=False, help_text="Members sell services on to their own customers."
+    )
+    payment_group = models.BooleanField(
+        default=False,
+        help_text="Payments can be taken for the whole group; a customer is in at most one.",
+    )
+    archived = models.BooleanField(default=False)
+    was_used = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text="Set once the group has had members; such a group can be archived, not deleted.",
+    )
+    path = models.CharField(max_length=255, db_index=True, editable=False, default="")
+    depth = models.PositiveSmallIntegerField(default=0, editable=False)
+
+    objects = GroupQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["group_set__position", "path"]
+        constraints = [models.UniqueConstraint(Lower("name"), name="group_name_ci_unique")]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("groups:detail", args=[self.pk])
+
+    @property
+    def full_name(self) -> str:
+        """The name with its ancestors, e.g. "Europe › UK › London"."""
+        ids = [int(p) for p in self.path.strip("/").split("/") if p][:-1]
+        if not ids:
+            return self.name
+        names = dict(Group.objects.filter(pk__in=ids).values_list("pk", "name"))
+        return " › ".join([*(names.get(i, "?") for i in ids), self.name])
+
+    def clean(self):
+        self.name = (self.name or "").strip()
+        check_unique_name(self)
+        if self.parent_id is not None:
+            parent = self.parent
+            if self.group_set_id and parent.group_set_id != self.group_set_id:
+                raise ValidationError(
+                    {"parent": f"The parent group “{parent}” belongs to another group set."}
+                )
+            if self.pk and (parent.pk == self.pk or parent.path.startswith(self.path)):
+                raise ValidationError(
+                    {"parent": "A group cannot be placed under itself or one of its subgroups."}
+                )

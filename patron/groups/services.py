@@ -1,0 +1,128 @@
+"""Writes for group sets and groups, keeping the tree paths and set rules true."""
+
+from django.db import transaction
+from django.db.models import Count, F, Value
+from django.db.models.functions import Concat, Substr
+
+from patron.core.actor import Actor
+from patron.core.errors import ValidationError
+from patron.core.services import (
+    object_create,
+    object_delete,
+    object_update,
+    require_perm,
+    simple_create,
+    simple_delete,
+    simple_update,
+)
+from patron.groups.models import Group, GroupSet
+
+
+def group_set_create(*, actor: Actor, data: dict) -> GroupSet:
+    return simple_create(actor=actor, model=GroupSet, data=data)
+
+
+def group_set_update(
+    *, actor: Actor, group_set: GroupSet, data: dict, expected_version: int | None = None
+) -> GroupSet:
+    """Rename or re-rule a set. Turning it single-choice is refused while any
+    customer holds two of its groups (the error names how many)."""
+    from patron.customers.models import GroupMembership
+
+    require_perm(actor, GroupSet, "change")
+    with transaction.atomic():
+        if data.get("single_choice") and not group_set.single_choice:
+            clashes = (
+                GroupMembership.objects.filter(group_set=group_set)
+                .values("customer_id")
+                .annotate(n=Count("id"))
+                .filter(n__gt=1)
+                .count()
+            )
+            if clashes:
+                raise ValidationError(
+                    {
+                        "single_choice": f"{clashes} customer(s) are in more than one group of "
+                        f"“{group_set}”; leave each in one group before making it single-choice."
+                    }
+                )
+        updated = simple_update(
+            actor=actor, instance=group_set, data=data, expected_version=expected_version
+        )
+        GroupMembership.objects.filter(group_set=updated).exclude(
+            exclusive=updated.single_choice
+        ).update(exclusive=updated.single_choice)
+    return updated
+
+
+def group_set_delete(*, actor: Actor, group_set: GroupSet) -> None:
+    if group_set.groups.exists():
+        raise ValidationError(
+            f"“{group_set}” still has {group_set.groups.count()} group(s); "
+            "delete or move them first."
+        )
+    simple_delete(actor=actor, instance=group_set)
+
+
+def _set_path(group: Group) -> None:
+    parent_path = group.parent.path if group.parent_id else "/"
+    group.path = f"{parent_path}{group.pk}/"
+    group.depth = group.path.count("/") - 2
+    Group.objects.filter(pk=group.pk).update(path=group.path, depth=group.depth)
+
+
+def group_create(*, actor: Actor, data: dict) -> Group:
+    require_perm(actor, Group, "add")
+    with transaction.atomic():
+        group = object_create(actor=actor, instance=Group(**data))
+        _set_path(group)
+    return group
+
+
+def group_update(
+    *, actor: Actor, group: Group, data: dict, expected_version: int | None = None
+) -> Group:
+    """Change a group; moving it (new parent) moves its whole subtree with it."""
+    require_perm(actor, Group, "change")
+    if "group_set" in data and data["group_set"] != group.group_set and group.memberships.exists():
+        raise ValidationError(
+            {"group_set": "A group with members cannot move to another group set."}
+        )
+    with transaction.atomic():
+        old_path = group.path
+        updated = object_update(
+            actor=actor, instance=group, data=data, expected_version=expected_version
+        )
+        if "parent" in data:
+            _set_path(updated)
+            if updated.path != old_path:
+                # Rewrite the prefix of every descendant in one statement.
+                Group.objects.filter(path__startswith=old_path).exclude(pk=updated.pk).update(
+                    path=Concat(Value(updated.path), Substr(F("path"), len(old_path) + 1)),
+                    depth=F("depth") + (updated.depth - old_path.count("/") + 2),
+                )
+    return updated
+
+
+def group_archive(*, actor: Actor, group: Group, archived: bool = True) -> Group:
+    """Archive (or restore) a group: it stays on its members but is no longer offered."""
+    require_perm(actor, Group, "change")
+    return object_update(
+        actor=actor,
+        instance=group,
+        data={"archived": archived},
+        action="archived" if archived else "restored",
+        message=f"{'Archived' if archived else 'Restored'} group {group}",
+    )
+
+
+def group_delete(*, actor: Actor, group: Group) -> None:
+    """Delete a group that never had members; a used group can only be archived."""
+    require_perm(actor, Group, "delete")
+    if group.was_used or group.memberships.exists():
+        raise ValidationError(
+            f"“{group}” has had members, so it is kept for their history: archive it instead."
+        )
+    if group.children.exists():
+        raise ValidationError(f"“{group}” has subgroups; delete or move them first.")
+    object_delete(actor=actor, instance=group)

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class TagsConfig(AppConfig):
+    name = "patron.tags"
+    label = "tags"
+    verbose_name = "Customer tags"
