@@ -1,8 +1,17 @@
 """Patron's URLs: one include per app, the API under /api/."""
 
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="customers:list"), name="home"),
+    path("accounts/", include("patron.accounts.urls")),
+    path("customers/", include("patron.customers.urls")),
+    path("events/", include("patron.events.urls")),
+    path("config/tags/", include("patron.tags.urls")),
+    path("config/groups/", include("patron.groups.urls")),
+    path("config/statuses/", include("patron.statuses.urls")),
+    path("config/classes/", include("patron.classes.urls")),
+    path("config/departments/", include("patron.departments.urls")),
+    path("api/", include("patron.api")),
 ]
