@@ -102,10 +102,8 @@ class ObjectListView(PatronView):
         qs = self.get_base_queryset()
         filterset = None
         if self.filterset_class is not None:
-            filterset = self.filterset_class(
-                self.request.GET or None, queryset=qs, request=self.request
-            )
-            qs = filterset.qs if filterset.is_bound and filterset.is_valid() else qs
+            filterset = self.filterset_class(self.request.GET, queryset=qs, request=self.request)
+            qs = filterset.qs if filterset.is_valid() else qs.none()
         ordering, sort = self.get_ordering()
         qs = qs.order_by(*ordering)
         page = Paginator(qs, self.paginate_by).get_page(self.request.GET.get("page"))

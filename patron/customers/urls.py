@@ -1,4 +1,30 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from patron.customers.views import contacts, listing, overview, profile
 
 app_name = "customers"
-urlpatterns = []
+urlpatterns = [
+    path("", listing.CustomerListView.as_view(), name="list"),
+    path("add/", profile.CustomerEditView.as_view(), name="add"),
+    path("<int:pk>/", overview.CustomerDetailView.as_view(), name="detail"),
+    path("<int:pk>/edit/", profile.CustomerEditView.as_view(), name="edit"),
+    path("<int:pk>/archive/", profile.archive_view, name="archive"),
+    path("<int:pk>/events/", overview.CustomerEventsView.as_view(), name="events"),
+    path("<int:pk>/tags/add/", overview.TagAddView.as_view(), name="tag_add"),
+    path("<int:pk>/tags/remove/", overview.TagRemoveView.as_view(), name="tag_remove"),
+    path("<int:pk>/groups/add/", overview.GroupAddView.as_view(), name="group_add"),
+    path("<int:pk>/groups/remove/", overview.GroupRemoveView.as_view(), name="group_remove"),
+    path("<int:pk>/status/", overview.StatusChangeView.as_view(), name="status_change"),
+    path("<int:pk>/notes/", overview.NotesSaveView.as_view(), name="notes"),
+    path("<int:pk>/contacts/add/", contacts.ContactEditView.as_view(), name="contact_add"),
+    path(
+        "<int:pk>/contacts/<int:contact_pk>/",
+        contacts.ContactEditView.as_view(),
+        name="contact_edit",
+    ),
+    path(
+        "<int:pk>/contacts/<int:contact_pk>/delete/",
+        contacts.ContactDeleteView.as_view(),
+        name="contact_delete",
+    ),
+]

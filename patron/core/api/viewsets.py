@@ -42,6 +42,10 @@ class PatronViewSet(viewsets.ModelViewSet):
             qs = qs.prefetch_related(*self.prefetch_related)
         return qs
 
+    def filter_queryset(self, queryset):
+        # Filters narrow lists; a detail URL names its object whatever the filters' defaults.
+        return super().filter_queryset(queryset) if self.action == "list" else queryset
+
     @property
     def actor(self) -> Actor:
         return Actor.from_request(self.request)

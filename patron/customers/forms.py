@@ -1,0 +1,185 @@
+"""Customer forms. They validate input; the services in `services/` write."""
+
+from django import forms
+from django.db.models import Case, Value, When
+from django.utils import timezone
+
+from patron.core.forms import PatronForm, PatronModelForm
+from patron.customers.models import Contact, Customer
+from patron.groups.models import Group
+from patron.statuses.models import Status
+from patron.tags.models import Tag
+
+PROFILE_FIELDS = [
+    "name",
+    "kind",
+    "customer_class",
+    "department",
+    "service_street",
+    "service_city",
+    "service_postcode",
+    "service_country",
+    "latitude",
+    "longitude",
+    "billing_same_as_service",
+    "billing_street",
+    "billing_city",
+    "billing_postcode",
+    "billing_country",
+]
+
+
+def status_choices(user):
+    """Assignable statuses, headline ones first."""
+    return (
+        Status.objects.restrict(user)
+        .assignable()
+        .annotate(
+            headline_first=Case(
+                When(availability=Status.Availability.HEADLINE, then=Value(0)), default=Value(1)
+            )
+        )
+        .order_by("headline_first", "position", "name")
+    )
+
+
+class CustomerForm(PatronModelForm):
+    """The account profile. On a new account it also takes status, tags,
+    groups and a first contact."""
+
+    referred_by_account = forms.CharField(
+        label="Referred by (account number)", required=False, max_length=30
+    )
+    status = forms.ModelChoiceField(queryset=Status.objects.none(), required=False)
+    tags = forms.ModelMultipleChoiceField(queryset=Tag.objects.none(), required=False)
+    groups = forms.ModelMultipleChoiceField(queryset=Group.objects.none(), required=False)
+    contact_name = forms.CharField(label="Contact name", required=False, max_length=200)
+    contact_email = forms.EmailField(label="Contact email", required=False)
+    contact_phone = forms.CharField(label="Contact phone", required=False, max_length=30)
+
+    class Meta:
+        model = Customer
+        fields = PROFILE_FIELDS
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.is_new = not self.instance.pk
+        if self.is_new:
+            self.fields["status"].queryset = status_choices(user)
+            self.fields["status"].required = True
+            self.fields["status"].initial = self.fields["status"].queryset.first()
+            self.fields["tags"].queryset = Tag.objects.restrict(user)
+            self.fields["groups"].queryset = (
+                Group.objects.restrict(user).active().select_related("group_set")
+            )
+        else:
+            for name in (
+                "status",
+                "tags",
+                "groups",
+                "contact_name",
+                "contact_email",
+                "contact_phone",
+            ):
+                del self.fields[name]
+            if self.instance.referred_by_id:
+                self.fields[
+                    "referred_by_account"
+                ].initial = self.instance.referred_by.account_number
+        for name in ("customer_class", "department"):
+            self.fields[name].queryset = self.fields[name].queryset.model.objects.restrict(user)
+
+    @property
+    def sections(self):
+        def bound(names):
+            return [self[n] for n in names if n in self.fields]
+
+        sections = [
+            ("Account", bound(["name", "kind", "status", "customer_class", "department"])),
+            ("Service address", bound(PROFILE_FIELDS[4:10])),
+            ("Billing address", bound(PROFILE_FIELDS[10:])),
+            ("Other", bound(["referred_by_account", "tags", "groups"])),
+        ]
+        if self.is_new:
+            sections.append(
+                ("First contact", bound(["contact_name", "contact_email", "contact_phone"]))
+            )
+        return sections
+
+    def clean_referred_by_account(self):
+        number = self.cleaned_data["referred_by_account"].strip()
+        if not number:
+            return None
+        customer = (
+            Customer.objects.restrict(self.user).filter(account_number__iexact=number).first()
+        )
+        if customer is None:
+            raise forms.ValidationError(f"No customer has the account number “{number}”.")
+        if customer.pk == self.instance.pk:
+            raise forms.ValidationError("A customer cannot be referred by themselves.")
+        return customer
+
+    def clean(self):
+        cleaned = super().clean()
+        has_details = cleaned.get("contact_email") or cleaned.get("contact_phone")
+        if self.is_new and has_details and not cleaned.get("contact_name"):
+            self.add_error("contact_name", "Give the contact a name.")
+        return cleaned
+
+    @property
+    def profile_data(self) -> dict:
+        data = {k: self.cleaned_data[k] for k in PROFILE_FIELDS}
+        data["referred_by"] = self.cleaned_data.get("referred_by_account")
+        return data
+
+    @property
+    def first_contact(self) -> list[dict]:
+        if not self.cleaned_data.get("contact_name"):
+            return []
+        return [
+            {
+                "name": self.cleaned_data["contact_name"],
+                "email": self.cleaned_data.get("contact_email", ""),
+                "phone": self.cleaned_data.get("contact_phone", ""),
+            }
+        ]
+
+
+class ContactForm(PatronModelForm):
+    class Meta:
+        model = Contact
+        fields = [
+            "name",
+            "title",
+            "email",
+            "phone",
+            "mobile",
+            "is_primary",
+            "email_opt_out",
+            "sms_opt_out",
+            "portal_username",
+        ]
+        help_texts = {
+            "phone": "With country code, e.g. +44 113 496 0000; stored as +441134960000.",
+        }
+
+
+class StatusChangeForm(PatronForm):
+    status = forms.ModelChoiceField(queryset=Status.objects.none(), label="New status")
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    effective_date = forms.DateField(
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Leave empty for today.",
+    )
+
+    def __init__(self, *args, user, customer, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["status"].queryset = status_choices(user).exclude(pk=customer.status_id)
+        self.fields["effective_date"].widget.attrs["max"] = timezone.localdate().isoformat()
+
+
+class NotesForm(PatronForm):
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)

@@ -1,0 +1,1 @@
+"""Customer pages: the list, the profile form, the overview and its cards."""

@@ -1,0 +1,228 @@
+"""The customer overview and the htmx cards on it.
+
+Each card (tags, groups, status, notes, event log) renders on its own, so an
+action re-renders only its card, and tells the event log to refresh with an
+`HX-Trigger: customer-changed` header.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+
+from patron.core.actor import Actor
+from patron.core.errors import ConflictError, ValidationError
+from patron.core.views import PatronView, get_restricted_object
+from patron.customers import services
+from patron.customers.forms import NotesForm, StatusChangeForm
+from patron.customers.models import Customer
+from patron.events.models import Event
+from patron.groups.models import Group
+from patron.tags.models import Tag
+
+EVENTS_PER_PAGE = 20
+
+
+def load_customer(request, pk, action="view") -> Customer:
+    """The customer if the user may `action` it, else 404 (never a 403 that reveals it)."""
+    visible = Customer.objects.restrict(request.user, action).select_related(
+        "status", "customer_class", "department", "referred_by"
+    )
+    return get_object_or_404(visible, pk=pk)
+
+
+def events_page(request, customer, number=1):
+    events = (
+        Event.objects.restrict(request.user)
+        .filter(customer=customer)
+        .select_related("customer", "object_type")
+        .order_by("-created", "-id")
+    )
+    return Paginator(events, EVENTS_PER_PAGE).get_page(number)
+
+
+def card_context(request, customer, **extra) -> dict:
+    """Everything the overview cards show; a fixed number of queries."""
+    user = request.user
+    tags = list(customer.tags.all())
+    groups = list(customer.groups.select_related("group_set"))
+    contacts = list(customer.contacts.all())
+    can_change = user.has_perm("customers.change_customer")
+    context = {
+        "customer": customer,
+        "tags": tags,
+        "groups": groups,
+        "contacts": contacts,
+        "primary_contact": next((c for c in contacts if c.is_primary), None),
+        "can_change": can_change,
+        "can_add_contact": user.has_perm("customers.add_contact"),
+        "can_create_groups": user.has_perm("groups.add_group"),
+        "status_history": list(
+            customer.status_changes.select_related("from_status", "to_status")[:20]
+        ),
+    }
+    if can_change:
+        held_tags = {t.pk for t in tags}
+        context["available_tags"] = [t for t in Tag.objects.restrict(user) if t.pk not in held_tags]
+        context["group_names"] = list(
+            Group.objects.restrict(user).active().values_list("name", flat=True)
+        )
+        context["status_form"] = StatusChangeForm(user=user, customer=customer)
+        context["notes_form"] = NotesForm(
+            initial={"notes": customer.notes, "version": customer.version}
+        )
+    context.update(extra)
+    return context
+
+
+class CustomerDetailView(PatronView):
+    model = Customer
+
+    def get(self, request, pk):
+        customer = load_customer(request, pk)
+        context = card_context(request, customer)
+        context["events"] = events_page(request, customer)
+        context["title"] = customer.name
+        return TemplateResponse(request, "customers/customer_detail.html", context)
+
+
+class CustomerEventsView(PatronView):
+    """The event log card, one page at a time."""
+
+    model = Customer
+
+    def get(self, request, pk):
+        customer = load_customer(request, pk)
+        return TemplateResponse(
+            request,
+            "customers/_events_card.html",
+            {
+                "customer": customer,
+                "events": events_page(request, customer, request.GET.get("page")),
+            },
+        )
+
+
+class CardActionView(PatronView):
+    """POST an action on one card; answer with the re-rendered card."""
+
+    model = Customer
+    required_action = "change"
+    card_template = ""
+
+    def act(self, actor: Actor, customer: Customer, data) -> None:
+        raise NotImplementedError
+
+    def post(self, request, pk):
+        customer = load_customer(request, pk, "change")
+        error = ""
+        extra = {}
+        try:
+            self.act(Actor(user=request.user), customer, request.POST)
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+            extra = self.error_context(customer, request.POST, exc)
+        except ConflictError as exc:
+            error = str(exc)
+        if not request.htmx:
+            if error:
+                messages.error(request, error)
+            return HttpResponseRedirect(customer.get_absolute_url())
+        customer = load_customer(request, pk)
+        response = TemplateResponse(
+            request,
+            self.card_template,
+            card_context(request, customer, card_error=error, **extra),
+            status=200,
+        )
+        if not error:
+            response["HX-Trigger"] = "customer-changed"
+        return response
+
+    def error_context(self, customer, data, exc) -> dict:
+        return {}
+
+
+def _restricted(request, model, pk):
+    return get_restricted_object(request, model, "view", pk=pk)
+
+
+class TagAddView(CardActionView):
+    card_template = "customers/_tags_card.html"
+
+    def act(self, actor, customer, data):
+        if not data.get("tag"):
+            raise ValidationError("Choose a tag to add.")
+        tag = _restricted(self.request, Tag, data["tag"])
+        services.customer_tag_add(actor=actor, customer=customer, tag=tag)
+
+
+class TagRemoveView(CardActionView):
+    card_template = "customers/_tags_card.html"
+
+    def act(self, actor, customer, data):
+        tag = _restricted(self.request, Tag, data.get("tag"))
+        services.customer_tag_remove(actor=actor, customer=customer, tag=tag)
+
+
+class GroupAddView(CardActionView):
+    card_template = "customers/_groups_card.html"
+
+    def act(self, actor, customer, data):
+        services.customer_group_add_by_name(actor=actor, customer=customer, name=data.get("name"))
+
+
+class GroupRemoveView(CardActionView):
+    card_template = "customers/_groups_card.html"
+
+    def act(self, actor, customer, data):
+        group = _restricted(self.request, Group, data.get("group"))
+        services.customer_group_remove(actor=actor, customer=customer, group=group)
+
+
+class StatusChangeView(CardActionView):
+    card_template = "customers/_status_card.html"
+
+    def act(self, actor, customer, data):
+        form = StatusChangeForm(data, user=self.request.user, customer=customer)
+        if not form.is_valid():
+            raise ValidationError({field: list(errors) for field, errors in form.errors.items()})
+        services.customer_status_change(
+            actor=actor,
+            customer=customer,
+            status=form.cleaned_data["status"],
+            reason=form.cleaned_data["reason"],
+            effective_date=form.cleaned_data["effective_date"],
+        )
+
+    def error_context(self, customer, data, exc):
+        form = StatusChangeForm(data, user=self.request.user, customer=customer)
+        form.is_valid()
+        if hasattr(exc, "error_dict"):
+            for field, field_messages in exc.message_dict.items():
+                for message in field_messages:
+                    if message not in form.errors.get(field, []):
+                        form.add_error(field if field in form.fields else None, message)
+        return {"status_form": form, "status_form_open": True}
+
+    def post(self, request, pk):
+        response = super().post(request, pk)
+        if request.htmx and response.get("HX-Trigger"):
+            # The top row and badges show the status too: reload the whole page.
+            response["HX-Refresh"] = "true"
+        return response
+
+
+class NotesSaveView(CardActionView):
+    card_template = "customers/_notes_card.html"
+
+    def act(self, actor, customer, data):
+        services.customer_update(
+            actor=actor,
+            customer=customer,
+            data={"notes": data.get("notes", "")},
+            expected_version=data.get("version") or None,
+        )
