@@ -35,7 +35,7 @@ def test_list_filters_by_tag_group_with_subgroups_status_and_search(owner_client
     leeds = GroupFactory(group_set=region, name="Leeds", parent=north)
     ann = CustomerFactory(name="Ann Tagged")
     bob = CustomerFactory(name="Bob Leeds")
-    cat = CustomerFactory(name="Cat Plain", account_number="X000777")
+    CustomerFactory(name="Cat Plain", account_number="X000777")
     services.customer_tags_set(actor=actor, customer=ann, tags=[vip])
     services.customer_groups_set(actor=actor, customer=bob, groups=[leeds])
 

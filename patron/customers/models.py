@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -114,6 +116,14 @@ class Customer(PatronModel):
 
     def get_absolute_url(self):
         return reverse("customers:detail", args=[self.pk])
+
+    def clean_fields(self, exclude=None):
+        for field in ("latitude", "longitude"):
+            value = getattr(self, field)
+            if isinstance(value, float | int):
+                # Coordinates computed as numbers are kept to six places (~0.1 m).
+                setattr(self, field, Decimal(str(round(value, 6))))
+        super().clean_fields(exclude=exclude)
 
     def clean(self):
         errors = {}
