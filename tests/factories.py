@@ -2,6 +2,7 @@
 behaviour call the service functions."""
 
 import factory
+from django.utils import timezone
 
 from patron.accounts.models import Role, User
 from patron.classes.models import CustomerClass
@@ -100,6 +101,7 @@ class CustomerFactory(factory.django.DjangoModelFactory):
     account_number = factory.Sequence(lambda n: f"T{n:06d}")
     name = factory.Faker("name", locale="en_GB")
     status = factory.LazyFunction(active_status)
+    status_since = factory.LazyFunction(timezone.localdate)
     service_city = "Leeds"
 
 

@@ -2,7 +2,6 @@
 
 from django import forms
 from django.db.models import Case, Value, When
-from django.utils import timezone
 
 from patron.core.forms import PatronForm, PatronModelForm
 from patron.customers.models import Contact, Customer
@@ -171,13 +170,12 @@ class StatusChangeForm(PatronForm):
     effective_date = forms.DateField(
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
-        help_text="Leave empty for today.",
+        help_text="Leave empty for today. A future date schedules the change for that day.",
     )
 
     def __init__(self, *args, user, customer, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["status"].queryset = status_choices(user).exclude(pk=customer.status_id)
-        self.fields["effective_date"].widget.attrs["max"] = timezone.localdate().isoformat()
 
 
 class NotesForm(PatronForm):

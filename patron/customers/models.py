@@ -27,6 +27,23 @@ class CustomerQuerySet(RestrictedQuerySet):
     def active(self):
         return self.filter(archived=False)
 
+    # What the billing and messaging work selects; documented in docs/statuses.md.
+    def paying(self):
+        """Real customers: not archived and not in a CRM-only (prospect) status."""
+        return self.filter(archived=False, status__crm_only=False)
+
+    def billable(self):
+        """Customers the billing run invoices: paying, in a billable status."""
+        return self.paying().filter(status__billable=True)
+
+    def may_receive_mail(self):
+        """Customers whose status allows correspondence (per-contact opt-outs apply on top)."""
+        return self.paying().filter(status__send_correspondence=True)
+
+    def may_use_portal(self):
+        """Customers whose contacts may log in to the customer portal."""
+        return self.filter(archived=False, status__portal_login=True)
+
     def archived(self):
         return self.filter(archived=True)
 
@@ -93,6 +110,9 @@ class Customer(PatronModel):
     billing_postcode = models.CharField(max_length=20, blank=True)
     billing_country = models.CharField(max_length=2, blank=True)
     notes = models.TextField(blank=True)
+    status_since = models.DateField(
+        null=True, blank=True, editable=False, help_text="Effective date of the current status."
+    )
     archived = models.BooleanField(default=False, db_index=True)
     archived_at = models.DateTimeField(null=True, blank=True, editable=False)
 
@@ -108,6 +128,7 @@ class Customer(PatronModel):
         indexes = [
             models.Index(fields=["name", "id"], name="customer_name_id"),
             models.Index(fields=["status", "id"], name="customer_status_id"),
+            models.Index(fields=["status", "status_since"], name="customer_status_since"),
             models.Index(fields=["created"], name="customer_created"),
         ]
 
@@ -247,8 +268,25 @@ class GroupMembership(models.Model):
         return f"{self.customer_id} in {self.group_id}"
 
 
+class StatusChangeQuerySet(models.QuerySet):
+    def applied(self):
+        return self.filter(state=StatusChange.State.APPLIED)
+
+    def pending(self):
+        return self.filter(state=StatusChange.State.PENDING)
+
+
 class StatusChange(models.Model):
-    """One change of a customer's status: from, to, reason, effective date, who."""
+    """One change of a customer's status: from, to, reason, effective date, who.
+
+    A change given a future effective date waits as `pending` until the
+    scheduler applies it on the day (or someone cancels it first).
+    """
+
+    class State(models.TextChoices):
+        APPLIED = "applied", "Applied"
+        PENDING = "pending", "Pending"
+        CANCELLED = "cancelled", "Cancelled"
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="status_changes")
     from_status = models.ForeignKey(
@@ -257,15 +295,35 @@ class StatusChange(models.Model):
     to_status = models.ForeignKey("statuses.Status", on_delete=models.PROTECT, related_name="+")
     reason = models.TextField(blank=True)
     effective_date = models.DateField()
+    state = models.CharField(max_length=10, choices=State.choices, default=State.APPLIED)
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     changed_by_label = models.CharField(max_length=200)
+    applied_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by_label = models.CharField(max_length=200, blank=True)
+    note = models.CharField(max_length=300, blank=True)
     created = models.DateTimeField(auto_now_add=True)
+
+    objects = StatusChangeQuerySet.as_manager()
 
     class Meta:
         ordering = ["-effective_date", "-id"]
-        indexes = [models.Index(fields=["customer", "-id"], name="statuschange_customer")]
+        indexes = [
+            models.Index(fields=["customer", "-id"], name="statuschange_customer"),
+            models.Index(fields=["state", "effective_date"], name="statuschange_due"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer"],
+                condition=Q(state="pending"),
+                name="statuschange_one_pending",
+            )
+        ]
 
     def __str__(self):
-        return f"{self.from_status} → {self.to_status} on {self.effective_date}"
+        return f"{self.from_status or '…'} → {self.to_status} on {self.effective_date}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.state == self.State.PENDING

@@ -15,6 +15,7 @@ urlpatterns = [
     path("<int:pk>/groups/add/", overview.GroupAddView.as_view(), name="group_add"),
     path("<int:pk>/groups/remove/", overview.GroupRemoveView.as_view(), name="group_remove"),
     path("<int:pk>/status/", overview.StatusChangeView.as_view(), name="status_change"),
+    path("<int:pk>/status/cancel/", overview.StatusCancelView.as_view(), name="status_cancel"),
     path("<int:pk>/notes/", overview.NotesSaveView.as_view(), name="notes"),
     path("<int:pk>/contacts/add/", contacts.ContactEditView.as_view(), name="contact_add"),
     path(

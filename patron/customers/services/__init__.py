@@ -13,7 +13,14 @@ from patron.customers.services.profile import (
     customer_restore,
     customer_update,
 )
-from patron.customers.services.status import customer_status_change
+from patron.customers.services.status import (
+    customer_status_change,
+    customer_status_change_cancel,
+    status_changes_apply_due,
+    status_schedule_run,
+    statuses_progress_due,
+    statuses_progress_preview,
+)
 from patron.customers.services.tags import customer_tag_add, customer_tag_remove, customer_tags_set
 
 __all__ = [
@@ -28,6 +35,11 @@ __all__ = [
     "customer_groups_set",
     "customer_restore",
     "customer_status_change",
+    "customer_status_change_cancel",
+    "status_changes_apply_due",
+    "status_schedule_run",
+    "statuses_progress_due",
+    "statuses_progress_preview",
     "customer_tag_add",
     "customer_tag_remove",
     "customer_tags_set",

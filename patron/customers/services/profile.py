@@ -53,7 +53,7 @@ def customer_create(
     with transaction.atomic():
         if not data.get("account_number"):
             data["account_number"] = next_account_number()
-        customer = Customer(**data)
+        customer = Customer(**data, status_since=timezone.localdate())
         if Customer.objects.filter(account_number=customer.account_number).exists():
             raise ValidationError(
                 {"account_number": f"Account number {customer.account_number} is already in use."}
@@ -67,6 +67,7 @@ def customer_create(
             effective_date=timezone.localdate(),
             changed_by=actor.user,
             changed_by_label=actor.label,
+            applied_at=timezone.now(),
         )
         if tags:
             customer_tags_set(actor=actor, customer=customer, tags=tags)
@@ -79,7 +80,7 @@ def customer_create(
 
 
 # Fields that change only through their own services (status has history, archive a flag).
-PROTECTED_FIELDS = {"status", "archived", "archived_at", "account_number"}
+PROTECTED_FIELDS = {"status", "status_since", "archived", "archived_at", "account_number"}
 
 
 def customer_update(

@@ -61,7 +61,9 @@ def card_context(request, customer, **extra) -> dict:
         "can_add_contact": user.has_perm("customers.add_contact"),
         "can_create_groups": user.has_perm("groups.add_group"),
         "status_history": list(
-            customer.status_changes.select_related("from_status", "to_status")[:20]
+            customer.status_changes.exclude(state="cancelled").select_related(
+                "from_status", "to_status"
+            )[:20]
         ),
     }
     if can_change:
@@ -214,6 +216,14 @@ class StatusChangeView(CardActionView):
             # The top row and badges show the status too: reload the whole page.
             response["HX-Refresh"] = "true"
         return response
+
+
+class StatusCancelView(CardActionView):
+    card_template = "customers/_status_card.html"
+
+    def act(self, actor, customer, data):
+        change = get_object_or_404(customer.status_changes.pending(), pk=data.get("change"))
+        services.customer_status_change_cancel(actor=actor, change=change)
 
 
 class NotesSaveView(CardActionView):
