@@ -110,6 +110,9 @@ class Customer(PatronModel):
     billing_postcode = models.CharField(max_length=20, blank=True)
     billing_country = models.CharField(max_length=2, blank=True)
     notes = models.TextField(blank=True)
+    custom_fields = models.JSONField(
+        default=dict, blank=True, help_text="Values of the admin-defined custom fields, by key."
+    )
     status_since = models.DateField(
         null=True, blank=True, editable=False, help_text="Effective date of the current status."
     )

@@ -80,7 +80,14 @@ def customer_create(
 
 
 # Fields that change only through their own services (status has history, archive a flag).
-PROTECTED_FIELDS = {"status", "status_since", "archived", "archived_at", "account_number"}
+PROTECTED_FIELDS = {
+    "status",
+    "status_since",
+    "archived",
+    "archived_at",
+    "account_number",
+    "custom_fields",
+}
 
 
 def customer_update(
