@@ -7,6 +7,7 @@ from django.db.models import Exists, OuterRef
 from patron.classes.models import CustomerClass
 from patron.customers.models import Customer, CustomerTag, GroupMembership
 from patron.departments.models import Department
+from patron.groups.filters import SubtreeFilter
 from patron.groups.models import Group
 from patron.statuses.models import Status
 from patron.tags.models import Tag
@@ -30,9 +31,7 @@ class CustomerFilterSet(django_filters.FilterSet):
     tag = django_filters.ModelMultipleChoiceFilter(
         queryset=Tag.objects.none(), method="filter_tag", label="Tag"
     )
-    group = django_filters.ModelChoiceFilter(
-        queryset=Group.objects.none(), method="filter_group", label="Group"
-    )
+    group = SubtreeFilter(queryset=Group.objects.none(), method="filter_group", label="Group")
     status = django_filters.ModelMultipleChoiceFilter(
         queryset=Status.objects.none(), label="Status"
     )

@@ -47,6 +47,26 @@ class GroupSet(PatronModel):
 
 
 class GroupQuerySet(RestrictedQuerySet):
+    _with_ancestor_names = False
+
+    def with_ancestor_names(self):
+        """Rows come with their ancestors' names, fetched in one extra query."""
+        qs = self._chain()
+        qs._with_ancestor_names = True
+        return qs
+
+    def _clone(self):
+        clone = super()._clone()
+        clone._with_ancestor_names = self._with_ancestor_names
+        return clone
+
+    def _fetch_all(self):
+        fetched = self._result_cache is not None
+        super()._fetch_all()
+        rows = self._result_cache
+        if self._with_ancestor_names and not fetched and rows and isinstance(rows[0], Group):
+            attach_ancestor_names(rows)
+
     def active(self):
         return self.filter(archived=False)
 
@@ -100,13 +120,26 @@ class Group(PatronModel):
         return reverse("groups:detail", args=[self.pk])
 
     @property
+    def ancestor_ids(self) -> list[int]:
+        """Ids from the root down to the parent, read from `path`."""
+        return [int(p) for p in self.path.strip("/").split("/") if p][:-1]
+
+    @property
+    def ancestor_names(self) -> list[str]:
+        """Names from the root down to the parent; one query unless already attached
+        (see `attach_ancestor_names`, which list pages use to stay at one query)."""
+        cached = getattr(self, "_ancestor_names", None)
+        if cached is not None:
+            return cached
+        ids = self.ancestor_ids
+        names = dict(Group.objects.filter(pk__in=ids).values_list("pk", "name")) if ids else {}
+        self._ancestor_names = [names.get(i, "?") for i in ids]
+        return self._ancestor_names
+
+    @property
     def full_name(self) -> str:
         """The name with its ancestors, e.g. "Europe › UK › London"."""
-        ids = [int(p) for p in self.path.strip("/").split("/") if p][:-1]
-        if not ids:
-            return self.name
-        names = dict(Group.objects.filter(pk__in=ids).values_list("pk", "name"))
-        return " › ".join([*(names.get(i, "?") for i in ids), self.name])
+        return " › ".join([*self.ancestor_names, self.name])
 
     def clean(self):
         self.name = (self.name or "").strip()
@@ -121,3 +154,12 @@ class Group(PatronModel):
                 raise ValidationError(
                     {"parent": "A group cannot be placed under itself or one of its subgroups."}
                 )
+
+
+def attach_ancestor_names(groups) -> None:
+    """Give each group its ancestors' names with one query for the whole page."""
+    groups = list(groups)
+    ids = {i for g in groups for i in g.ancestor_ids}
+    names = dict(Group.objects.filter(pk__in=ids).values_list("pk", "name")) if ids else {}
+    for group in groups:
+        group._ancestor_names = [names.get(i, "?") for i in group.ancestor_ids]

@@ -31,7 +31,9 @@ def group_set_update(
 
     require_perm(actor, GroupSet, "change")
     with transaction.atomic():
-        if data.get("single_choice") and not group_set.single_choice:
+        # The stored row, not the caller's copy (a bound form has already set its fields).
+        stored = GroupSet.objects.select_for_update().get(pk=group_set.pk)
+        if data.get("single_choice") and not stored.single_choice:
             clashes = (
                 GroupMembership.objects.filter(group_set=group_set)
                 .values("customer_id")
@@ -55,13 +57,22 @@ def group_set_update(
     return updated
 
 
+def group_set_delete_refusal(group_set: GroupSet) -> str | None:
+    """Why `group_set` cannot be deleted, or None when it can."""
+    count = group_set.groups.count()
+    if count:
+        return f"“{group_set}” still has {count} group(s); delete or move them first."
+    return None
+
+
 def group_set_delete(*, actor: Actor, group_set: GroupSet) -> None:
-    if group_set.groups.exists():
-        raise ValidationError(
-            f"“{group_set}” still has {group_set.groups.count()} group(s); "
-            "delete or move them first."
-        )
-    simple_delete(actor=actor, instance=group_set)
+    """Delete an empty set; a set that still has groups is refused."""
+    require_perm(actor, GroupSet, "delete")
+    with transaction.atomic():
+        refusal = group_set_delete_refusal(group_set)
+        if refusal:
+            raise ValidationError(refusal)
+        simple_delete(actor=actor, instance=group_set)
 
 
 def _set_path(group: Group) -> None:
@@ -72,7 +83,11 @@ def _set_path(group: Group) -> None:
 
 
 def group_create(*, actor: Actor, data: dict) -> Group:
+    """Create a group; without a set it joins its parent's set."""
     require_perm(actor, Group, "add")
+    data = dict(data)
+    if data.get("parent") is not None and data.get("group_set") is None:
+        data["group_set"] = data["parent"].group_set
     with transaction.atomic():
         group = object_create(actor=actor, instance=Group(**data))
         _set_path(group)
@@ -82,17 +97,32 @@ def group_create(*, actor: Actor, data: dict) -> Group:
 def group_update(
     *, actor: Actor, group: Group, data: dict, expected_version: int | None = None
 ) -> Group:
-    """Change a group; moving it (new parent) moves its whole subtree with it."""
+    """Change a group; moving it (new parent) moves its whole subtree with it.
+
+    Moving to another set takes the subgroups along, and is refused while the
+    group or any subgroup has members (their memberships belong to the set).
+    """
+    from patron.customers.models import GroupMembership
+
     require_perm(actor, Group, "change")
-    if "group_set" in data and data["group_set"] != group.group_set and group.memberships.exists():
-        raise ValidationError(
-            {"group_set": "A group with members cannot move to another group set."}
-        )
     with transaction.atomic():
-        old_path = group.path
+        # The stored row, not the caller's copy (a bound form has already set its fields).
+        stored = Group.objects.select_for_update().get(pk=group.pk)
+        moving_set = "group_set" in data and data["group_set"].pk != stored.group_set_id
+        if moving_set:
+            subtree = Group.objects.subtree_of(stored)
+            if GroupMembership.objects.filter(group__in=subtree).exists():
+                raise ValidationError(
+                    {"group_set": "A group with members cannot move to another group set."}
+                )
+        old_path = stored.path
         updated = object_update(
             actor=actor, instance=group, data=data, expected_version=expected_version
         )
+        if moving_set:
+            Group.objects.filter(path__startswith=old_path).exclude(pk=updated.pk).update(
+                group_set=updated.group_set
+            )
         if "parent" in data:
             _set_path(updated)
             if updated.path != old_path:
@@ -116,13 +146,20 @@ def group_archive(*, actor: Actor, group: Group, archived: bool = True) -> Group
     )
 
 
+def group_delete_refusal(group: Group) -> str | None:
+    """Why `group` cannot be deleted, or None when it can."""
+    if group.was_used or group.memberships.exists():
+        return f"“{group}” has had members, so it is kept for their history: archive it instead."
+    if group.children.exists():
+        return f"“{group}” has subgroups; delete or move them first."
+    return None
+
+
 def group_delete(*, actor: Actor, group: Group) -> None:
     """Delete a group that never had members; a used group can only be archived."""
     require_perm(actor, Group, "delete")
-    if group.was_used or group.memberships.exists():
-        raise ValidationError(
-            f"“{group}” has had members, so it is kept for their history: archive it instead."
-        )
-    if group.children.exists():
-        raise ValidationError(f"“{group}” has subgroups; delete or move them first.")
-    object_delete(actor=actor, instance=group)
+    with transaction.atomic():
+        refusal = group_delete_refusal(group)
+        if refusal:
+            raise ValidationError(refusal)
+        object_delete(actor=actor, instance=group)

@@ -4,15 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0002_status_schedule'),
+        ("customers", "0002_status_schedule"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='customer',
-            name='custom_fields',
-            field=models.JSONField(blank=True, default=dict, help_text='Values of the admin-defined custom fields, by key.'),
+            model_name="customer",
+            name="custom_fields",
+            field=models.JSONField(
+                blank=True,
+                default=dict,
+                help_text="Values of the admin-defined custom fields, by key.",
+            ),
         ),
     ]

@@ -38,6 +38,9 @@ class CustomerEditView(ObjectEditView):
             expected_version=expected_version,
         )
 
+    def success_url(self, obj):
+        return obj.get_absolute_url()
+
     def render(self, form, instance, status=200):
         response = super().render(form, instance, status)
         if instance is not None:

@@ -1,0 +1,95 @@
+"""Forms for group sets and groups. They validate; the services write."""
+
+from collections import defaultdict
+
+from django import forms
+from django.forms.models import ModelChoiceIterator
+
+from patron.core.forms import PatronModelForm
+from patron.groups.models import Group, GroupSet
+
+
+class GroupSetForm(PatronModelForm):
+    class Meta:
+        model = GroupSet
+        fields = ["name", "description", "single_choice", "position"]
+        labels = {"single_choice": "Single choice"}
+
+
+class GroupedTreeChoiceIterator(ModelChoiceIterator):
+    """Options grouped under their set's name, in tree order."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        by_set: dict[str, list] = defaultdict(list)
+        for group in self.queryset:
+            by_set[group.group_set.name].append(self.choice(group))
+        yield from by_set.items()
+
+
+class GroupedTreeChoiceField(forms.ModelChoiceField):
+    """Groups listed under their set, indented by depth (Europe, — UK, — — London)."""
+
+    iterator = GroupedTreeChoiceIterator
+
+    def label_from_instance(self, obj):
+        return f"{'— ' * obj.depth}{obj.name}"
+
+
+class GroupForm(PatronModelForm):
+    """Set, parent (a group of the same set), name, display and the flags."""
+
+    parent = GroupedTreeChoiceField(
+        queryset=Group.objects.none(),
+        required=False,
+        empty_label="None (top level)",
+        help_text="A group of the same set; members of this group count as members of the parent.",
+    )
+
+    class Meta:
+        model = Group
+        fields = [
+            "group_set",
+            "parent",
+            "name",
+            "description",
+            "colour",
+            "display_class",
+            "position",
+            "personal_customers",
+            "reseller",
+            "payment_group",
+        ]
+        labels = {
+            "group_set": "Group set",
+            "personal_customers": "Personal customers",
+            "payment_group": "Payment group",
+        }
+        widgets = {
+            "colour": forms.TextInput(
+                attrs={"type": "color", "class": "form-control form-control-color"}
+            )
+        }
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["group_set"].queryset = GroupSet.objects.restrict(user)
+        self.fields["group_set"].empty_label = None
+        parents = Group.objects.restrict(user).select_related("group_set")
+        if self.instance.pk:
+            # Neither the group itself nor anything below it can be its parent.
+            parents = parents.exclude(path__startswith=self.instance.path)
+            if self.instance.memberships.exists():
+                self.fields[
+                    "group_set"
+                ].help_text = "This group has members, so it stays in its set."
+        self.fields["parent"].queryset = parents
+
+    @property
+    def sections(self):
+        return [
+            ("Group", [self[n] for n in ("group_set", "parent", "name", "description")]),
+            ("Display", [self[n] for n in ("colour", "display_class", "position")]),
+            ("Flags", [self[n] for n in ("personal_customers", "reseller", "payment_group")]),
+        ]
