@@ -4,13 +4,44 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from patron.accounts.api import RoleViewSet, TokenViewSet, UserViewSet
+from patron.banners.api import BannerRuleViewSet
+from patron.calls.api import CallLogViewSet
+from patron.classes.api import CustomerClassViewSet
 from patron.customers.api import ContactViewSet, CustomerViewSet
+from patron.customfields.api import CustomFieldViewSet
+from patron.departments.api import DepartmentViewSet
+from patron.events.api import EventViewSet
+from patron.groups.api import GroupSetViewSet, GroupViewSet
+from patron.jobs.api import JobViewSet
+from patron.notes.api import NoteViewSet
+from patron.segments.api import SegmentViewSet
+from patron.statuses.api import StatusViewSet
 from patron.tags.api import TagViewSet
+from patron.tasks.api import TaskViewSet
+from patron.tickets.api import TicketViewSet
 
 router = DefaultRouter()
 router.register("tags", TagViewSet, basename="tag")
+router.register("jobs", JobViewSet, basename="job")
 router.register("customers", CustomerViewSet, basename="customer")
 router.register("contacts", ContactViewSet, basename="contact")
+router.register("segments", SegmentViewSet, basename="segment")
+router.register("group-sets", GroupSetViewSet, basename="groupset")
+router.register("groups", GroupViewSet, basename="group")
+router.register("statuses", StatusViewSet, basename="status")
+router.register("classes", CustomerClassViewSet, basename="customerclass")
+router.register("departments", DepartmentViewSet, basename="department")
+router.register("users", UserViewSet, basename="user")
+router.register("roles", RoleViewSet, basename="role")
+router.register("tokens", TokenViewSet, basename="token")
+router.register("events", EventViewSet, basename="event")
+router.register("notes", NoteViewSet, basename="note")
+router.register("tasks", TaskViewSet, basename="task")
+router.register("tickets", TicketViewSet, basename="ticket")
+router.register("custom-fields", CustomFieldViewSet, basename="customfield")
+router.register("banners", BannerRuleViewSet, basename="bannerrule")
+router.register("calls", CallLogViewSet, basename="calllog")
 
 urlpatterns = [
     path("", include(router.urls)),

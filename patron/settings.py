@@ -71,6 +71,14 @@ INSTALLED_APPS = [
     "patron.tags",
     "patron.groups",
     "patron.customers",
+    "patron.customfields",
+    "patron.banners",
+    "patron.calls",
+    "patron.segments",
+    "patron.notes",
+    "patron.tasks",
+    "patron.tickets",
+    "patron.jobs",
 ]
 
 MIDDLEWARE = [
@@ -200,6 +208,23 @@ PATRON_LOGIN_LOCK_MINUTES = env_int("PATRON_LOGIN_LOCK_MINUTES", 15)
 PATRON_TOKEN_DAYS = env_int("PATRON_TOKEN_DAYS", 365)
 PATRON_HOST = env("PATRON_HOST", "127.0.0.1")
 PATRON_PORT = env_int("PATRON_PORT", 8000)
+
+# Background jobs (docs/jobs.md). Without a broker `patron serve` runs jobs in-process;
+# with redis://… or amqp://… they go to `patron worker` processes.
+PATRON_BROKER_URL = env("PATRON_BROKER_URL")
+PATRON_JOB_HEARTBEAT_SECONDS = env_int("PATRON_JOB_HEARTBEAT_SECONDS", 10)
+PATRON_JOB_STALE_SECONDS = env_int("PATRON_JOB_STALE_SECONDS", 120)
+PATRON_JOB_MAX_ATTEMPTS = env_int("PATRON_JOB_MAX_ATTEMPTS", 3)
+CELERY_BROKER_URL = PATRON_BROKER_URL or "memory://"
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_DEFAULT_QUEUE = "patron"
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# A Redis broker hands an unacknowledged job to another worker after this long.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 6 * 60 * 60}
 
 LOGGING = {
     "version": 1,

@@ -113,3 +113,32 @@ class ContactFactory(factory.django.DjangoModelFactory):
     name = factory.Faker("name", locale="en_GB")
     email = factory.LazyAttribute(lambda c: f"{c.name.split()[0].lower()}@example.com")
     phone = "+441134960000"
+
+
+class NoteFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "notes.Note"
+
+    customer = factory.SubFactory(CustomerFactory)
+    department = factory.SubFactory(DepartmentFactory)
+    body = factory.Sequence(lambda n: f"Note text {n}")
+    author_label = "tests"
+
+
+class TaskFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "tasks.Task"
+
+    customer = factory.SubFactory(CustomerFactory)
+    department = factory.SubFactory(DepartmentFactory)
+    title = factory.Sequence(lambda n: f"Task {n}")
+
+
+class TicketFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "tickets.Ticket"
+
+    customer = factory.SubFactory(CustomerFactory)
+    department = factory.SubFactory(DepartmentFactory)
+    subject = factory.Sequence(lambda n: f"Ticket {n}")
+    opened_by_label = "tests"

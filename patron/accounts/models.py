@@ -84,6 +84,10 @@ class User(AbstractUser):
         return reverse("accounts:user_edit", args=[self.pk])
 
     @property
+    def etag(self) -> str:
+        return f'"{self.pk}-{self.version}"'
+
+    @property
     def is_owner(self) -> bool:
         return bool(self.is_active and self.role_id and self.role.is_owner)
 

@@ -1,4 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from patron.events import views
 
 app_name = "events"
-urlpatterns = []
+urlpatterns = [
+    path("", views.EventListView.as_view(), name="list"),
+]

@@ -1,9 +1,11 @@
 """`patron serve`: the production-grade WSGI server (waitress) on PATRON_HOST:PATRON_PORT.
 
 Static files are served by WhiteNoise straight from the installed packages,
-so no collectstatic step is needed. In the embedded mode the status scheduler
-runs in-process every hour; its steps are idempotent, so several `serve`
-processes (or a separate cron job) never move a customer twice.
+so no collectstatic step is needed. Without PATRON_BROKER_URL (the embedded
+mode) background jobs run in a thread of this process; with a broker they go
+to `patron worker` processes. The status scheduler runs here every hour; its
+steps are idempotent, so several `serve` processes (or a separate cron job)
+never move a customer twice.
 """
 
 import logging
@@ -57,15 +59,19 @@ class Command(BaseCommand):
                 f"Cannot listen on {host}:{port} ({exc.strerror or exc}). Is Patron already "
                 "running? Choose another port with PATRON_PORT, e.g. PATRON_PORT=8001 make run."
             ) from exc
+        from patron.jobs.runner import start_embedded_worker, stop_embedded_worker
+
         stop = threading.Event()
+        embedded = start_embedded_worker()
         if not no_scheduler:
             threading.Thread(
                 target=run_scheduler_forever, args=(stop, 60), name="status-scheduler", daemon=True
             ).start()
         database = connections["default"]
+        jobs = "in this process" if embedded is not None else "on `patron worker` processes"
         self.stdout.write(
             f"Patron is serving at http://{host}:{port}/ on {database.vendor} "
-            f"(data in {settings.DATA_DIR}). Press Ctrl+C to stop."
+            f"(data in {settings.DATA_DIR}; background jobs run {jobs}). Press Ctrl+C to stop."
         )
         try:
             server.run()
@@ -73,4 +79,5 @@ class Command(BaseCommand):
             self.stdout.write("Stopped.")
         finally:
             stop.set()
+            stop_embedded_worker(timeout=5)
             server.close()

@@ -1,0 +1,89 @@
+"""Alert banner rules in the REST API."""
+
+from rest_framework import serializers
+
+from patron.banners import services
+from patron.banners.filters import BannerRuleFilterSet
+from patron.banners.models import BannerRule
+from patron.classes.models import CustomerClass
+from patron.core.api.viewsets import PatronViewSet
+from patron.customfields.models import CustomField
+from patron.groups.models import Group
+from patron.statuses.models import Status
+from patron.tags.models import Tag
+
+
+class BannerRuleSerializer(serializers.ModelSerializer):
+    """Give exactly one of `tag`, `group`, `status`, `customer_class` or
+    `custom_field` (with `custom_value`); on update, giving one clears the others."""
+
+    tag = serializers.PrimaryKeyRelatedField(
+        queryset=Tag.objects.all(), allow_null=True, required=False
+    )
+    group = serializers.PrimaryKeyRelatedField(
+        queryset=Group.objects.all(), allow_null=True, required=False
+    )
+    status = serializers.PrimaryKeyRelatedField(
+        queryset=Status.objects.all(), allow_null=True, required=False
+    )
+    customer_class = serializers.PrimaryKeyRelatedField(
+        queryset=CustomerClass.objects.all(), allow_null=True, required=False
+    )
+    custom_field = serializers.PrimaryKeyRelatedField(
+        queryset=CustomField.objects.all(), allow_null=True, required=False
+    )
+    condition = serializers.CharField(source="condition_label", read_only=True)
+
+    class Meta:
+        model = BannerRule
+        fields = [
+            "id",
+            "name",
+            "message",
+            "severity",
+            "active",
+            "position",
+            "tag",
+            "group",
+            "status",
+            "customer_class",
+            "custom_field",
+            "custom_value",
+            "condition",
+            "version",
+            "created",
+            "modified",
+        ]
+        read_only_fields = ["version", "created", "modified"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            user = request.user
+            self.fields["tag"].queryset = Tag.objects.restrict(user)
+            self.fields["group"].queryset = Group.objects.restrict(user)
+            self.fields["status"].queryset = Status.objects.restrict(user)
+            self.fields["customer_class"].queryset = CustomerClass.objects.restrict(user)
+            self.fields["custom_field"].queryset = CustomField.objects.restrict(user)
+
+
+class BannerRuleViewSet(PatronViewSet):
+    """Alert banner rules: a message shown on matching customers' overviews,
+    most severe first."""
+
+    model = BannerRule
+    serializer_class = BannerRuleSerializer
+    filterset_class = BannerRuleFilterSet
+    select_related = ("tag", "group", "status", "customer_class", "custom_field")
+
+    def perform_service_create(self, data):
+        return services.banner_rule_create(actor=self.actor, data=data)
+
+    def perform_service_update(self, instance, data, expected_version):
+        return services.banner_rule_update(
+            actor=self.actor, rule=instance, data=data, expected_version=expected_version
+        )
+
+    def perform_service_delete(self, instance):
+        services.banner_rule_delete(actor=self.actor, rule=instance)

@@ -1,0 +1,117 @@
+"""Jobs in the REST API: list, detail, failures, cancel, and starting a bulk tag."""
+
+from django.db.models import Q
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from patron.core.actor import Actor
+from patron.customers.models import Customer
+from patron.jobs import services
+from patron.jobs.filters import JobFilterSet
+from patron.jobs.models import Job, JobFailure
+from patron.jobs.views import with_live_progress
+
+
+class JobSerializer(serializers.ModelSerializer):
+    label = serializers.CharField(read_only=True)
+    percent = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Job
+        fields = [
+            "id",
+            "kind",
+            "label",
+            "state",
+            "percent",
+            "progress_done",
+            "progress_total",
+            "actor_label",
+            "params",
+            "result_summary",
+            "error",
+            "cancel_requested",
+            "attempts",
+            "idempotency_key",
+            "created",
+            "started_at",
+            "finished_at",
+        ]
+        read_only_fields = fields
+
+    def to_representation(self, instance):
+        return super().to_representation(with_live_progress(instance))
+
+
+class JobFailureSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = JobFailure
+        fields = ["id", "customer", "customer_label", "message"]
+
+
+class BulkTagSerializer(serializers.Serializer):
+    """Either `customers` (ids) or `filter`: the customer list's filters, as a query
+    string or an object."""
+
+    tag = serializers.IntegerField()
+    action = serializers.ChoiceField(choices=["add", "remove"], default="add")
+    customers = serializers.ListField(child=serializers.IntegerField(), required=False)
+    filter = serializers.JSONField(required=False)
+    idempotency_key = serializers.CharField(required=False, max_length=200)
+
+
+class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Background jobs. Everyone sees their own; Owners and Administrators see all.
+
+    A bulk action answers 202 with the job; poll `GET /api/jobs/<id>/` until
+    `state` is `succeeded`, `failed` or `cancelled`.
+    """
+
+    serializer_class = JobSerializer
+    filterset_class = JobFilterSet
+    permission_classes = [permissions.IsAuthenticated]
+    lookup_value_regex = r"\d+"
+
+    def get_queryset(self):
+        action_name = "change" if self.action == "cancel" else "view"
+        return Job.objects.restrict(self.request.user, action_name)
+
+    @property
+    def actor(self) -> Actor:
+        return Actor.from_request(self.request)
+
+    @extend_schema(request=None, responses=JobSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        """Cancel a queued job, or ask a running one to stop (it then ends `cancelled`)."""
+        job = services.job_cancel(actor=self.actor, job=self.get_object())
+        return Response(JobSerializer(job).data)
+
+    @extend_schema(responses=JobFailureSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def failures(self, request, pk=None):
+        """The customers the job could not act on, and why."""
+        job = self.get_object()
+        failures = job.failures.all()
+        if request.user.has_customer_restriction:
+            visible = Customer.objects.restrict(request.user).values("pk")
+            failures = failures.filter(Q(customer__isnull=True) | Q(customer__in=visible))
+        page = self.paginate_queryset(failures.order_by("-id"))
+        return self.get_paginated_response(JobFailureSerializer(page, many=True).data)
+
+    @extend_schema(request=BulkTagSerializer, responses={202: JobSerializer})
+    @action(detail=False, methods=["post"], url_path="bulk-tag")
+    def bulk_tag(self, request):
+        """Add or remove a tag on many customers as a job. `Idempotency-Key` header or field."""
+        serializer = BulkTagSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        key = data.pop("idempotency_key", None) or request.headers.get("Idempotency-Key")
+        job = services.job_enqueue(
+            actor=self.actor, kind="customers.bulk_tag", params=data, idempotency_key=key
+        )
+        response = Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+        response["Location"] = f"/api/jobs/{job.pk}/"
+        return response

@@ -1,0 +1,3 @@
+"""Patron's own job types; importing this package registers them."""
+
+from patron.jobs.types import customers_bulk_tag  # noqa: F401

@@ -1,0 +1,197 @@
+"""Job pages: the list, one job with its live progress, cancel, and starting a bulk tag."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.db.models import Q
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+
+from patron.core.errors import PermissionDenied, ValidationError
+from patron.core.tables import Column
+from patron.core.views import ObjectListView, PatronView, get_restricted_object
+from patron.customers.models import Customer
+from patron.jobs import services
+from patron.jobs.filters import JobFilterSet
+from patron.jobs.forms import BulkTagForm
+from patron.jobs.models import Job
+from patron.jobs.registry import live_progress
+
+STATE_COLOURS = {
+    Job.State.QUEUED: "secondary",
+    Job.State.RUNNING: "primary",
+    Job.State.SUCCEEDED: "success",
+    Job.State.FAILED: "danger",
+    Job.State.CANCELLED: "warning",
+}
+FAILURES_SHOWN = 200
+
+
+def state_badge(job: Job):
+    return format_html(
+        '<span class="badge text-bg-{}">{}</span>',
+        STATE_COLOURS.get(job.state, "secondary"),
+        job.get_state_display(),
+    )
+
+
+def with_live_progress(job: Job) -> Job:
+    """Progress of a job running in this process, newer than its row while in a transaction."""
+    live = live_progress(job.pk) if job.state == Job.State.RUNNING else None
+    if live and live[0] >= job.progress_done:
+        job.progress_done, job.progress_total = live
+    return job
+
+
+class JobListView(ObjectListView):
+    """My jobs; everyone's for users who may see all jobs (Owners, Administrators)."""
+
+    model = Job
+    required_action = ""  # own jobs need no permission; `restrict` decides the rows
+    filterset_class = JobFilterSet
+    title = "Jobs"
+    default_ordering = ("-id",)
+    select_related = ("actor_user",)
+    columns = [
+        Column("id", label="Job", link=True, accessor=lambda j: f"#{j.pk}", order_by="id"),
+        Column("kind", label="Type", accessor=lambda j: j.label),
+        Column("actor_label", label="Started by"),
+        Column("state", html=state_badge),
+        Column(
+            "progress",
+            sortable=False,
+            accessor=lambda j: (
+                f"{j.percent}%"
+                + (f" ({j.progress_done:,} of {j.progress_total:,})" if j.progress_total else "")
+            ),
+        ),
+        Column("message", label="Result", sortable=False, accessor=lambda j: j.message or j.error),
+        Column("created", label="Started"),
+        Column("finished_at", label="Finished"),
+    ]
+
+
+def _failures(request, job: Job):
+    failures = job.failures.select_related("customer")
+    if request.user.has_customer_restriction:
+        # Failures name customers; a restricted viewer sees only their own customers.
+        visible = Customer.objects.restrict(request.user).values("pk")
+        failures = failures.filter(Q(customer__isnull=True) | Q(customer__in=visible))
+    return failures
+
+
+def params_display(params: dict) -> list[tuple[str, str]]:
+    """Parameters as short text: long id lists are counted, filters shown as a query string."""
+    rows = []
+    for key, value in (params or {}).items():
+        if isinstance(value, list) and len(value) > 10:
+            shown = ", ".join(str(v) for v in value[:10])
+            text = f"{len(value):,} ({shown}, …)"
+        elif isinstance(value, dict):
+            text = urlencode(value, doseq=True) or "(everything)"
+        elif isinstance(value, list):
+            text = ", ".join(str(v) for v in value)
+        else:
+            text = str(value)
+        rows.append((key, text))
+    return rows
+
+
+def _detail_context(request, job: Job) -> dict:
+    job = with_live_progress(job)
+    failures = _failures(request, job)
+    can_cancel = not job.is_finished and (
+        job.actor_user_id == request.user.pk or request.user.has_perm("jobs.change_job")
+    )
+    return {
+        "job": job,
+        "title": f"Job #{job.pk}: {job.label}",
+        "state_badge": state_badge(job),
+        "failures": failures[:FAILURES_SHOWN],
+        "failure_count": failures.count(),
+        "failures_shown": FAILURES_SHOWN,
+        "can_cancel": can_cancel,
+        "params": params_display(job.params),
+    }
+
+
+class JobDetailView(PatronView):
+    def get(self, request, pk):
+        job = get_restricted_object(request, Job, "view", pk=pk)
+        return TemplateResponse(request, "jobs/job_detail.html", _detail_context(request, job))
+
+
+class JobProgressView(PatronView):
+    """The htmx partial polled every second; it stops polling once the job has finished."""
+
+    def get(self, request, pk):
+        job = get_restricted_object(request, Job, "view", pk=pk)
+        return TemplateResponse(request, "jobs/_progress.html", _detail_context(request, job))
+
+
+class JobCancelView(PatronView):
+    def post(self, request, pk):
+        job = get_restricted_object(request, Job, "view", pk=pk)
+        try:
+            job = services.job_cancel(actor=self.actor, job=job)
+        except (ValidationError, PermissionDenied) as exc:
+            for message in getattr(exc, "messages", None) or [str(exc)]:
+                messages.error(request, message)
+        else:
+            if job.state == Job.State.CANCELLED:
+                messages.success(request, f"Cancelled job #{job.pk}.")
+            else:
+                messages.info(request, f"Job #{job.pk} will stop at its next checkpoint.")
+        return HttpResponseRedirect(job.get_absolute_url())
+
+
+class BulkTagView(PatronView):
+    """POST a tag, add/remove and the customer list's query string; start the job.
+
+    Redirects to the job's page; a refusal goes back to the list with the reason.
+    """
+
+    def post(self, request):
+        form = BulkTagForm(request.POST, user=request.user)
+        back = self._back_url(request)
+        if not form.is_valid():
+            for field, errors in form.errors.items():
+                label = form.fields[field].label if field in form.fields else ""
+                for error in errors:
+                    messages.error(request, f"{label}: {error}" if label else error)
+            return HttpResponseRedirect(back)
+        data = form.cleaned_data
+        params = {"tag": data["tag"].pk, "action": data["action"]}
+        if data["customers"]:
+            params["customers"] = data["customers"]
+        else:
+            params["filter"] = data["query"] or ""
+        try:
+            job = services.job_enqueue(
+                actor=self.actor,
+                kind="customers.bulk_tag",
+                params=params,
+                idempotency_key=request.POST.get("idempotency_key") or None,
+            )
+        except (ValidationError, PermissionDenied) as exc:
+            for message in _messages(exc):
+                messages.error(request, message)
+            return HttpResponseRedirect(back)
+        messages.success(request, f"Started job #{job.pk}: {job.label}.")
+        return HttpResponseRedirect(job.get_absolute_url())
+
+    def _back_url(self, request) -> str:
+        target = request.POST.get("next", "")
+        if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+            return target
+        query = request.POST.get("query", "").lstrip("?")
+        return reverse("customers:list") + (f"?{query}" if query else "")
+
+
+def _messages(exc) -> list[str]:
+    if hasattr(exc, "error_dict"):
+        return [m for errors in exc.message_dict.values() for m in errors]
+    return getattr(exc, "messages", None) or [str(exc)]

@@ -1,0 +1,266 @@
+"""Turning a parsed query into one SQL condition over customers.
+
+Names (tags, groups, statuses...) are looked up once per compile, through
+`restrict(user)`, so a user never learns of a name they may not see; the
+resulting `Q` is then a plain condition: counting a segment is one query.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time
+from difflib import get_close_matches
+
+from django.db.models import (
+    BooleanField,
+    Case,
+    DecimalField,
+    Exists,
+    F,
+    Func,
+    OuterRef,
+    Q,
+    Value,
+    When,
+)
+from django.db.models.fields.json import HasKey, KeyTransform
+from django.utils import timezone
+
+from patron.segments.language import fields
+from patron.segments.language.syntax import And, Not, Or, SegmentError, Term, leaves, parse
+
+ALWAYS = Q(pk__isnull=False)
+
+
+class JSONNumber(Func):
+    """A custom field's value when it is a JSON number, else NULL (never a string)."""
+
+    output_field = DecimalField(max_digits=30, decimal_places=10)
+
+    def __init__(self, column: str, key: str):
+        self.key = key
+        super().__init__(F(column))
+
+    def as_sql(self, compiler, connection, **extra):  # SQLite and the default
+        column, params = compiler.compile(self.source_expressions[0])
+        path = '$."' + self.key.replace('"', "") + '"'
+        sql = (
+            f"CASE WHEN json_type({column}, %s) IN ('integer', 'real') "
+            f"THEN json_extract({column}, %s) END"
+        )
+        return sql, (*params, path, *params, path)
+
+    def as_postgresql(self, compiler, connection, **extra):
+        column, params = compiler.compile(self.source_expressions[0])
+        sql = (
+            f"CASE WHEN jsonb_typeof({column} -> %s) = 'number' THEN ({column} ->> %s)::numeric END"
+        )
+        return sql, (*params, self.key, *params, self.key)
+
+
+@dataclass(frozen=True)
+class NamedRow:
+    pk: int
+    name: str
+    path: str = ""
+
+
+def _models():
+    from patron.classes.models import CustomerClass
+    from patron.departments.models import Department
+    from patron.groups.models import Group, GroupSet
+    from patron.statuses.models import Status
+    from patron.tags.models import Tag
+
+    return {
+        "tag": Tag,
+        "group": Group,
+        "group.set": GroupSet,
+        "status": Status,
+        "class": CustomerClass,
+        "department": Department,
+    }
+
+
+@dataclass
+class CompiledSegment:
+    """A query ready to filter customers: its tree, its condition, its terms."""
+
+    text: str
+    tree: object
+    q: Q
+    mentions_archived: bool
+    term_qs: list
+
+    def condition(self, exclude_archived_by_default: bool = True) -> Q:
+        if exclude_archived_by_default and not self.mentions_archived:
+            return self.q & Q(archived=False)
+        return self.q
+
+    def apply(self, queryset, exclude_archived_by_default: bool = True):
+        return queryset.filter(self.condition(exclude_archived_by_default))
+
+
+class Compiler:
+    """Compiles queries for one user; each list of names is read at most once."""
+
+    def __init__(self, user, *, today=None):
+        self.user = user
+        self.today = today
+        self._names: dict[str, list[NamedRow]] = {}
+
+    # Names -----------------------------------------------------------------
+    def names(self, field: str) -> list[NamedRow]:
+        if field not in self._names:
+            model = _models()[field]
+            # System work (user None) passes its own base queryset of customers.
+            qs = model.objects.all() if self.user is None else model.objects.restrict(self.user)
+            if field == "group":
+                rows = [
+                    NamedRow(pk, name, path)
+                    for pk, name, path in qs.values_list("pk", "name", "path")
+                ]
+            else:
+                rows = [NamedRow(pk, name) for pk, name in qs.values_list("pk", "name")]
+            self._names[field] = rows
+        return self._names[field]
+
+    def resolve(self, spec: fields.FieldSpec, term: Term) -> NamedRow:
+        rows = self.names(spec.name)
+        wanted = term.value.strip().casefold()
+        for row in rows:
+            if row.name.casefold() == wanted:
+                return row
+        by_folded = {row.name.casefold(): row.name for row in rows}
+        guess = get_close_matches(wanted, list(by_folded), n=1)
+        suggestion = by_folded[guess[0]] if guess else None
+        message = f"unknown {spec.label} '{term.value}' at column {term.value_column}"
+        if suggestion:
+            message += f"; did you mean '{suggestion}'?"
+        raise SegmentError(message, term.value_column, suggestion)
+
+    # Compiling -------------------------------------------------------------
+    def compile(self, text: str) -> CompiledSegment:
+        tree = parse(text)
+        term_qs = []
+        for term, _negated in leaves(tree):
+            term_qs.append(self.term_q(term))
+        q = self._node_q(tree, iter(term_qs)) if tree is not None else ALWAYS
+        mentions = any(t.field == "archived" for t, _ in leaves(tree))
+        return CompiledSegment(text, tree, q, mentions, term_qs)
+
+    def _node_q(self, node, term_qs) -> Q:
+        if isinstance(node, Term):
+            return next(term_qs)
+        if isinstance(node, Not):
+            return ~self._node_q(node.item, term_qs)
+        parts = [self._node_q(item, term_qs) for item in node.items]
+        combined = parts[0]
+        for part in parts[1:]:
+            combined = combined | part if isinstance(node, Or) else combined & part
+        assert isinstance(node, And | Or)
+        return combined
+
+    def _local_midnight(self, day) -> datetime:
+        return timezone.make_aware(datetime.combine(day, time.min))
+
+    def term_q(self, term: Term) -> Q:
+        from patron.customers.models import Contact, Customer, CustomerTag, GroupMembership
+
+        if term.field is None:
+            return Q(pk__in=Customer.objects.search(term.value).values("pk"))
+        spec = fields.spec_for(term.field)
+        value = term.value
+        if spec.kind == "name":
+            row = self.resolve(spec, term)
+            if spec.name == "tag":
+                links = CustomerTag.objects.filter(customer_id=OuterRef("pk"), tag_id=row.pk)
+                return Q(Exists(links))
+            if spec.name == "group":
+                ids = [g.pk for g in self.names("group") if g.path.startswith(row.path)]
+                members = GroupMembership.objects.filter(
+                    customer_id=OuterRef("pk"), group_id__in=ids or [row.pk]
+                )
+                return Q(Exists(members))
+            if spec.name == "group.set":
+                members = GroupMembership.objects.filter(
+                    customer_id=OuterRef("pk"), group_set_id=row.pk
+                )
+                return Q(Exists(members))
+            column = {"status": "status_id", "class": "customer_class_id"}.get(
+                spec.name, "department_id"
+            )
+            return Q(**{column: row.pk})
+        if spec.kind == "flag":
+            return Q(**{f"status__{spec.column}": fields.truth(value)})
+        if spec.kind == "bool":
+            wanted = fields.truth(value)
+            return ALWAYS if wanted is None else Q(**{spec.column: wanted})
+        if spec.kind == "date":
+            today = self.today or timezone.localdate()
+            first, after = fields.date_period(value, today)
+            start, end = self._local_midnight(first), self._local_midnight(after)
+            col = spec.column
+            return {
+                "<": Q(**{f"{col}__lt": start}),
+                "<=": Q(**{f"{col}__lt": end}),
+                ">": Q(**{f"{col}__gte": end}),
+                ">=": Q(**{f"{col}__gte": start}),
+                "=": Q(**{f"{col}__gte": start, f"{col}__lt": end}),
+            }[term.op]
+        if spec.kind == "text":
+            if value == "*":
+                return ~Q(**{spec.column: ""})
+            if value.endswith("*"):
+                return Q(**{f"{spec.column}__istartswith": value[:-1]})
+            return Q(**{f"{spec.column}__iexact": value})
+        if spec.kind == "choice":
+            value = value.lower()
+            if spec.name == "kind":
+                return Q(kind=value)
+            contact = {
+                "email": ~Q(email=""),
+                "phone": ~Q(phone="") | ~Q(mobile=""),
+                "mobile": ~Q(mobile=""),
+                "contact": Q(),
+            }[value]
+            return Q(Exists(Contact.objects.filter(contact, customer_id=OuterRef("pk"))))
+        return self._custom_q(term)
+
+    def _custom_q(self, term: Term) -> Q:
+        key = fields.custom_key(term.field)
+        has_key = Q(HasKey(F("custom_fields"), key))
+        value = term.value
+        if term.op not in fields.EQUALS:
+            lookup = {"<": "lt", "<=": "lte", ">": "gt", ">=": "gte"}[term.op]
+            return has_key & Q(_number_lookup(key, lookup, fields.number(value)))
+        if value == "*":
+            return has_key
+        transform = KeyTransform(key, "custom_fields")
+        if value.endswith("*"):
+            match = Q(transform.get_lookup("istartswith")(transform, value[:-1]))
+        else:
+            match = Q(transform.get_lookup("iexact")(transform, value))
+            if value.lower() in {"true", "false"} and "__" not in key:
+                # SQLite reads a JSON true as 1, so compare it as JSON too.
+                match |= Q(**{f"custom_fields__{key}__exact": fields.truth(value)})
+        return has_key & match
+
+
+def _number_lookup(key: str, lookup: str, number):
+    expression = JSONNumber("custom_fields", key)
+    return expression.get_lookup(lookup)(expression, number)
+
+
+def explain_annotations(compiled: CompiledSegment) -> dict:
+    """One boolean per term (`t0`, `t1`, ...) and `whole` for the query, for one SELECT."""
+    annotations = {
+        f"t{i}": Case(When(q, then=Value(True)), default=Value(False), output_field=BooleanField())
+        for i, q in enumerate(compiled.term_qs)
+    }
+    annotations["whole"] = Case(
+        When(compiled.condition(), then=Value(True)),
+        default=Value(False),
+        output_field=BooleanField(),
+    )
+    return annotations

@@ -1,0 +1,58 @@
+"""Writes for saved segments: create, update, delete. A broken query is refused."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from patron.core.actor import Actor
+from patron.core.errors import PermissionDenied, ValidationError
+from patron.core.services import object_create, object_delete, object_update, require_perm
+from patron.segments.language import SegmentError, compile_segment
+from patron.segments.models import Segment
+
+FIELDS = ("name", "query", "description", "shared")
+
+
+def check_query(*, actor: Actor, query: str) -> None:
+    """Refuse an empty query, a syntax error or a name the actor cannot see, on "query"."""
+    if not (query or "").strip():
+        raise ValidationError({"query": "Enter a query, for example tag:vip."})
+    try:
+        compile_segment(query, user=actor.user)
+    except SegmentError as exc:
+        raise ValidationError({"query": exc.message}) from exc
+
+
+def _require_row(actor: Actor, segment: Segment, action: str) -> None:
+    if actor.user is None:
+        return
+    if not Segment.objects.restrict(actor.user, action).filter(pk=segment.pk).exists():
+        raise PermissionDenied(f"Only the owner of the segment “{segment}” may {action} it.")
+
+
+def segment_create(*, actor: Actor, data: dict) -> Segment:
+    """Save a query under a name; the actor becomes its owner."""
+    require_perm(actor, Segment, "add")
+    data = {k: v for k, v in data.items() if k in FIELDS}
+    check_query(actor=actor, query=data.get("query", ""))
+    with transaction.atomic():
+        return object_create(actor=actor, instance=Segment(owner=actor.user, **data))
+
+
+def segment_update(
+    *, actor: Actor, segment: Segment, data: dict, expected_version: int | None = None
+) -> Segment:
+    require_perm(actor, Segment, "change")
+    _require_row(actor, segment, "change")
+    data = {k: v for k, v in data.items() if k in FIELDS}
+    if "query" in data:
+        check_query(actor=actor, query=data["query"])
+    return object_update(
+        actor=actor, instance=segment, data=data, expected_version=expected_version
+    )
+
+
+def segment_delete(*, actor: Actor, segment: Segment) -> None:
+    require_perm(actor, Segment, "delete")
+    _require_row(actor, segment, "delete")
+    object_delete(actor=actor, instance=segment)

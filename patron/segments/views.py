@@ -1,0 +1,193 @@
+"""Segment pages: list with live counts, add/edit/delete, detail, explain, preview."""
+
+from __future__ import annotations
+
+from django.contrib.humanize.templatetags.humanize import intcomma
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html
+
+from patron.core.tables import Column
+from patron.core.views import (
+    ObjectDeleteView,
+    ObjectEditView,
+    ObjectListView,
+    PatronView,
+    get_restricted_object,
+)
+from patron.customers.models import Customer
+from patron.segments import services
+from patron.segments.filters import SegmentFilterSet
+from patron.segments.forms import SegmentForm
+from patron.segments.language import Compiler, SegmentError, explain
+from patron.segments.models import Segment
+
+SAMPLE_SIZE = 50
+
+
+def measure(segments, user) -> None:
+    """Give each segment `live_count` or `query_error`: one COUNT per segment,
+    with the lists of names read once for the whole page."""
+    compiler = Compiler(user)
+    base = Customer.objects.restrict(user, "view")
+    for segment in segments:
+        segment.live_count, segment.query_error = None, ""
+        try:
+            segment.live_count = compiler.compile(segment.query).apply(base).count()
+        except SegmentError as exc:
+            segment.query_error = exc.message
+
+
+def _count_cell(segment):
+    if not hasattr(segment, "live_count"):
+        return ""  # measured after the page of segments is known
+    if segment.query_error:
+        return format_html(
+            '<span class="text-danger small" title="{}">Query error</span>', segment.query_error
+        )
+    return format_html(
+        '<a href="{}" class="fw-semibold">{}</a>',
+        segment.get_absolute_url(),
+        intcomma(segment.live_count),
+    )
+
+
+class SegmentListView(ObjectListView):
+    model = Segment
+    filterset_class = SegmentFilterSet
+    add_url_name = "segments:add"
+    select_related = ("owner",)
+    columns = [
+        Column("name", link=True),
+        Column(
+            "query",
+            sortable=False,
+            html=lambda s: format_html('<code class="text-body">{}</code>', s.query),
+        ),
+        Column("count", label="Customers", sortable=False, html=_count_cell),
+        Column("shared", sortable=False),
+        Column("owner", sortable=False, accessor=lambda s: s.owner.username if s.owner else ""),
+    ]
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        page = list(context["page_obj"].object_list)
+        measure(page, self.request.user)
+        context["rows"] = [(obj, [c.render(obj) for c in self.columns]) for obj in page]
+        return context
+
+
+def _can(user, segment, action) -> bool:
+    return (
+        user.has_perm(f"segments.{action}_segment")
+        and Segment.objects.restrict(user, action).filter(pk=segment.pk).exists()
+    )
+
+
+class SegmentDetailView(PatronView):
+    model = Segment
+
+    def get(self, request, pk):
+        segment = get_restricted_object(request, Segment, "view", pk=pk)
+        measure([segment], request.user)
+        customers = []
+        if not segment.query_error:
+            from patron.segments.language import segment_queryset
+
+            customers = list(
+                segment_queryset(segment.query, user=request.user)
+                .select_related("status")
+                .order_by("name", "id")[:SAMPLE_SIZE]
+            )
+        return TemplateResponse(
+            request,
+            "segments/segment_detail.html",
+            {
+                "title": f"Segment {segment}",
+                "segment": segment,
+                "customers": customers,
+                "sample_size": SAMPLE_SIZE,
+                "can_change": _can(request.user, segment, "change"),
+                "can_delete": _can(request.user, segment, "delete"),
+            },
+        )
+
+
+class SegmentEditView(ObjectEditView):
+    model = Segment
+    form_class = SegmentForm
+    template_name = "segments/segment_form.html"
+    success_url_name = "segments:list"
+
+    def create(self, form):
+        return services.segment_create(actor=self.actor, data=form.model_data)
+
+    def update(self, instance, form, expected_version):
+        return services.segment_update(
+            actor=self.actor,
+            segment=instance,
+            data=form.model_data,
+            expected_version=expected_version,
+        )
+
+    def delete_url(self, instance):
+        if instance and _can(self.request.user, instance, "delete"):
+            return reverse("segments:delete", args=[instance.pk])
+        return ""
+
+    def success_url(self, obj):
+        return obj.get_absolute_url()
+
+
+class SegmentDeleteView(ObjectDeleteView):
+    model = Segment
+    success_url_name = "segments:list"
+
+    def delete(self, obj):
+        services.segment_delete(actor=self.actor, segment=obj)
+
+
+class SegmentPreviewView(PatronView):
+    """How many customers a query selects, or its error, while it is typed."""
+
+    model = Segment
+
+    def get(self, request):
+        text = request.GET.get("query", "")
+        context = {"query": text, "count": None, "error": None}
+        if text.strip():
+            try:
+                compiled = Compiler(request.user).compile(text)
+                context["count"] = compiled.apply(
+                    Customer.objects.restrict(request.user, "view")
+                ).count()
+            except SegmentError as exc:
+                context["error"] = exc
+        return TemplateResponse(request, "segments/_preview.html", context)
+
+
+class SegmentExplainView(PatronView):
+    """Term by term, why a customer is in the segment or not (SEG-5)."""
+
+    model = Segment
+
+    def get(self, request, pk, customer_pk):
+        segment = get_restricted_object(request, Segment, "view", pk=pk)
+        customer = get_restricted_object(request, Customer, "view", pk=customer_pk)
+        context = {
+            "title": f"Is {customer.name} in {segment}?",
+            "segment": segment,
+            "customer": customer,
+            "results": None,
+            "error": None,
+        }
+        try:
+            context["results"] = explain(segment.query, customer, user=request.user)
+        except SegmentError as exc:
+            context["error"] = exc.message
+        template = (
+            "segments/_explain.html"
+            if request.htmx and not request.htmx.boosted
+            else "segments/explain.html"
+        )
+        return TemplateResponse(request, template, context)

@@ -1,0 +1,87 @@
+"""Statuses in the REST API: every field of the status page."""
+
+from rest_framework import serializers
+
+from patron.core.api.viewsets import PatronViewSet
+from patron.statuses import services
+from patron.statuses.filters import StatusFilterSet
+from patron.statuses.models import Status
+
+
+class StatusSerializer(serializers.ModelSerializer):
+    """A status with every flag; `next_status` is a status id (or null)."""
+
+    next_status = serializers.PrimaryKeyRelatedField(
+        queryset=Status.objects.all(), allow_null=True, required=False
+    )
+
+    class Meta:
+        model = Status
+        fields = [
+            "id",
+            # Name and display
+            "name",
+            "short_name",
+            "availability",
+            "display_class",
+            "position",
+            # State and access
+            "is_active",
+            "is_suspended",
+            "crm_only",
+            "portal_login",
+            "next_status",
+            "next_status_days",
+            "related_service_status",
+            "related_number_status",
+            "related_feature_status",
+            "visible_in_backend",
+            # Billing
+            "billable",
+            "send_correspondence",
+            "override_invoice_message",
+            "ignore_invoice_thresholds",
+            "can_have_calls",
+            "can_have_fixed_charges",
+            "process_automatic_payments",
+            # Final bill
+            "final_invoice",
+            "final_ignore_cutoff_date",
+            "final_ignore_billable_status",
+            "final_calls_ignore_cutoff_date",
+            "final_calls_ignore_billable_status",
+            # Update requirements
+            "require_reason",
+            "require_date",
+            "version",
+            "created",
+            "modified",
+        ]
+        read_only_fields = ["version", "created", "modified"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            self.fields["next_status"].queryset = Status.objects.restrict(request.user)
+
+
+class StatusViewSet(PatronViewSet):
+    """Customer statuses. Names are unique in any letter case; a status that
+    customers hold or once held cannot be deleted (make it Historical instead)."""
+
+    model = Status
+    serializer_class = StatusSerializer
+    filterset_class = StatusFilterSet
+    select_related = ("next_status",)
+
+    def perform_service_create(self, data):
+        return services.status_create(actor=self.actor, data=data)
+
+    def perform_service_update(self, instance, data, expected_version):
+        return services.status_update(
+            actor=self.actor, status=instance, data=data, expected_version=expected_version
+        )
+
+    def perform_service_delete(self, instance):
+        services.status_delete(actor=self.actor, status=instance)

@@ -1,0 +1,265 @@
+"""Jobs picked up by real workers: the embedded thread, and Celery over Redis and RabbitMQ.
+
+The Celery tests need the servers on this machine; they skip when a server is
+not reachable, unless PATRON_REQUIRE_SERVICES=1 (CI), where they fail instead.
+"""
+
+import os
+import socket
+import threading
+import uuid
+from pathlib import Path
+
+import pytest
+from celery import Celery
+from celery.contrib.testing.worker import start_worker
+
+from patron.core.actor import Actor
+from patron.customers.models import CustomerTag
+from patron.events.models import Event
+from patron.jobs import dispatch, runner, services
+from patron.jobs.models import Job
+from patron.jobs.services import job_enqueue
+from tests.factories import CustomerFactory, TagFactory
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+REDIS_URL = os.environ.get("PATRON_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+AMQP_URL = os.environ.get("PATRON_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//")
+
+
+def require_server(name: str, host: str, port: int) -> None:
+    """Skip when the server is down, or fail when PATRON_REQUIRE_SERVICES=1."""
+    try:
+        socket.create_connection((host, port), timeout=1).close()
+    except OSError:
+        message = f"{name} is not reachable at {host}:{port}"
+        if os.environ.get("PATRON_REQUIRE_SERVICES") == "1":
+            pytest.fail(f"{message} and PATRON_REQUIRE_SERVICES=1")
+        pytest.skip(message)
+
+
+@pytest.fixture
+def finished_runs(monkeypatch):
+    """An Event set each time a worker finishes `job_run`, so tests wait without polling.
+
+    Reading the job table while a worker thread writes it would contend for
+    SQLite's lock on the shared in-memory test database.
+    """
+    done = threading.Event()
+    real_run = services.job_run
+
+    def run_and_signal(job_id):
+        try:
+            return real_run(job_id)
+        finally:
+            done.set()
+
+    monkeypatch.setattr(services, "job_run", run_and_signal)
+    return done
+
+
+def start_bulk_tag(owner):
+    tag = TagFactory(name="VIP")
+    customers = [CustomerFactory() for _ in range(3)]
+    job = job_enqueue(
+        actor=Actor(user=owner),
+        kind="customers.bulk_tag",
+        params={"tag": tag.pk, "customers": [c.pk for c in customers]},
+    )
+    return job, tag, customers
+
+
+def assert_ran_once(job, tag, customers):
+    job.refresh_from_db()
+    assert (job.state, job.percent, job.attempts, job.error) == ("succeeded", 100, 1, "")
+    assert set(CustomerTag.objects.filter(tag=tag).values_list("customer_id", flat=True)) == {
+        c.pk for c in customers
+    }
+    assert Event.objects.filter(action="tags_changed").count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_embedded_worker_thread_picks_up_a_queued_job(owner, finished_runs):
+    """With no broker, the thread `patron serve` starts runs queued jobs from the table."""
+    job, tag, customers = start_bulk_tag(owner)
+    worker = runner.start_embedded_worker(poll_interval=0.05)
+    try:
+        assert worker is not None and worker.is_alive()
+        assert runner.start_embedded_worker() is worker
+        assert finished_runs.wait(15), "the embedded worker did not run the job"
+    finally:
+        runner.stop_embedded_worker()
+    assert not worker.is_alive()
+    assert_ran_once(job, tag, customers)
+
+
+def test_no_embedded_worker_when_a_broker_is_configured(settings):
+    """With PATRON_BROKER_URL set, `patron serve` leaves jobs to `patron worker`."""
+    settings.PATRON_BROKER_URL = REDIS_URL
+    assert runner.start_embedded_worker() is None
+
+
+def test_patron_worker_refuses_to_start_without_a_broker(settings, capsys):
+    """`patron worker` explains that the embedded worker runs jobs when no broker is set."""
+    settings.PATRON_BROKER_URL = ""
+    assert runner.run_celery_worker([]) == 2
+    assert "PATRON_BROKER_URL is not set" in capsys.readouterr().out
+
+
+def test_celery_app_takes_its_broker_and_safety_settings_from_django(settings):
+    """Jobs are acknowledged after they run, so a worker that dies gives its job back."""
+    from patron.celery import app
+
+    assert app.conf.task_acks_late is True
+    assert app.conf.task_reject_on_worker_lost is True
+    assert app.conf.worker_prefetch_multiplier == 1
+    assert "patron.jobs.run" in app.tasks
+
+
+def _run_with_celery(url, owner, finished_runs, monkeypatch, settings):
+    test_app = Celery("patron-tests", broker=url, set_as_current=False)
+    test_app.conf.update(
+        task_default_queue=f"patron-tests-{uuid.uuid4().hex[:8]}",
+        task_acks_late=True,
+        task_ignore_result=True,
+        broker_connection_retry_on_startup=False,
+        worker_hijack_root_logger=False,
+    )
+    test_app.autodiscover_tasks(["patron.jobs"], force=True)
+    settings.PATRON_BROKER_URL = url
+    monkeypatch.setattr(dispatch, "celery_app", lambda: test_app)
+    with start_worker(
+        test_app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=30
+    ):
+        job, tag, customers = start_bulk_tag(owner)
+        assert finished_runs.wait(20), f"no Celery worker ran the job sent through {url}"
+    assert_ran_once(job, tag, customers)
+    assert Job.objects.count() == 1
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_celery_worker_over_redis_runs_the_job(owner, finished_runs, monkeypatch, settings):
+    """job_enqueue sends the job id through Redis; a real Celery worker runs it once."""
+    require_server("Redis", "127.0.0.1", 6379)
+    _run_with_celery(REDIS_URL, owner, finished_runs, monkeypatch, settings)
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_celery_worker_over_rabbitmq_runs_the_job(owner, finished_runs, monkeypatch, settings):
+    """job_enqueue sends the job id through RabbitMQ; a real Celery worker runs it once."""
+    require_server("RabbitMQ", "127.0.0.1", 5672)
+    _run_with_celery(AMQP_URL, owner, finished_runs, monkeypatch, settings)
+
+
+WORKER_SCRIPT = r"""
+import os, sys, time
+import django
+
+django.setup()
+from django.conf import settings
+from patron.core.actor import Actor
+from patron.customers.models import Customer
+from patron.jobs import services
+from patron.jobs.registry import job_type
+from patron.jobs.types.customers_bulk_tag import customers_bulk_tag, validate_bulk_tag
+from patron.statuses.models import Status
+from patron.tags.models import Tag
+
+
+@job_type("tests.slow_bulk_tag", validate=validate_bulk_tag)
+def slow_bulk_tag(job, context):
+    summary = customers_bulk_tag(job, context)
+    if os.environ.get("PAUSE_FILE"):
+        open(os.environ["PAUSE_FILE"], "w").close()
+        time.sleep(120)
+    return summary
+
+
+mode = sys.argv[1]
+if mode == "setup":
+    status = Status.objects.first()
+    ids = [
+        Customer.objects.create(account_number=f"K{n}", name=f"Kim {n}", status=status).pk
+        for n in range(3)
+    ]
+    tag = Tag.objects.create(name="VIP")
+    job = services.job_enqueue(
+        actor=Actor.system_actor("tests"),
+        kind="tests.slow_bulk_tag",
+        params={"tag": tag.pk, "customers": ids},
+    )
+    print(job.pk)
+elif mode == "run":
+    services.job_run(int(sys.argv[2]))
+elif mode == "recover":
+    print(services.jobs_recover_stale())
+"""
+
+
+def test_worker_killed_mid_job_leaves_nothing_and_the_retry_applies_once(tmp_path):
+    """A worker killed before its job commits leaves no writes; the job runs again exactly once."""
+    import signal
+    import sqlite3
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "worker.py"
+    script.write_text(WORKER_SCRIPT)
+    env = {
+        **os.environ,
+        "PATRON_DATA_DIR": str(tmp_path / "var"),
+        "DJANGO_SETTINGS_MODULE": "patron.settings",
+        "PATRON_BROKER_URL": "",
+        "PYTHONPATH": str(REPO_ROOT),
+    }
+    python = [sys.executable]
+
+    def run(*args, **extra):
+        result = subprocess.run(
+            [*python, str(script), *args],
+            env={**env, **extra},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout.strip()
+
+    migrate = subprocess.run(
+        [*python, "-m", "django", "migrate", "-v0"], env=env, capture_output=True, timeout=300
+    )
+    assert migrate.returncode == 0, migrate.stderr
+    job_id = run("setup")
+    pause = tmp_path / "paused"
+    worker = subprocess.Popen(
+        [*python, str(script), "run", job_id],
+        env={**env, "PAUSE_FILE": str(pause)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while not pause.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert pause.exists(), "the worker never reached the middle of the job"
+    worker.send_signal(signal.SIGKILL)
+    worker.wait(10)
+
+    def counts():
+        with sqlite3.connect(tmp_path / "var" / "patron.sqlite3") as db:
+            return (
+                db.execute("SELECT state, attempts FROM jobs_job").fetchone(),
+                db.execute("SELECT count(*) FROM customers_customertag").fetchone()[0],
+                db.execute(
+                    "SELECT count(*) FROM events_event WHERE action='tags_changed'"
+                ).fetchone()[0],
+            )
+
+    assert counts() == (("running", 1), 0, 0)
+    assert run("recover", PATRON_JOB_STALE_SECONDS="0") == f"[{job_id}]"
+    run("run", job_id)
+    assert counts() == (("succeeded", 2), 3, 3)
+    run("run", job_id)
+    assert counts() == (("succeeded", 2), 3, 3)
