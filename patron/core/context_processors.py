@@ -2,6 +2,16 @@
 
 from django.urls import reverse
 
+WORK = [
+    ("Customers", "customers:list", None),
+    ("Segments", "segments:list", "segments.view_segment"),
+    ("My work", "tickets:my_work", None),
+    ("Department queues", "tickets:queue_index", "tickets.view_ticket"),
+    ("Tickets", "tickets:list", "tickets.view_ticket"),
+    ("Calls", "calls:list", "calls.view_calllog"),
+    ("Jobs", "jobs:list", None),
+    ("Event log", "events:list", "events.view_event"),
+]
 CONFIGURATION = [
     ("Tags", "tags:list", "tags.view_tag"),
     ("Group sets", "groups:set_list", "groups.view_groupset"),
@@ -9,6 +19,8 @@ CONFIGURATION = [
     ("Statuses", "statuses:list", "statuses.view_status"),
     ("Classes", "classes:list", "classes.view_customerclass"),
     ("Departments", "departments:list", "departments.view_department"),
+    ("Custom fields", "customfields:list", "customfields.view_customfield"),
+    ("Alert banners", "banners:list", "banners.view_bannerrule"),
 ]
 ADMINISTRATION = [
     ("Users", "accounts:user_list", "accounts.view_user"),
@@ -20,7 +32,9 @@ def _entries(request, items):
     """(label, url, active) for the entries the user may open; the longest
     URL that prefixes the current path is the active one."""
     user = request.user
-    entries = [(label, reverse(name)) for label, name, perm in items if user.has_perm(perm)]
+    entries = [
+        (label, reverse(name)) for label, name, perm in items if perm is None or user.has_perm(perm)
+    ]
     matching = [url for _, url in entries if request.path.startswith(url)]
     current = max(matching, key=len) if matching else None
     return [(label, url, url == current) for label, url in entries]
@@ -31,6 +45,7 @@ def navigation(request):
     if user is None or not user.is_authenticated:
         return {}
     return {
+        "nav_work": _entries(request, WORK),
         "nav_config": _entries(request, CONFIGURATION),
         "nav_admin": _entries(request, ADMINISTRATION),
     }
