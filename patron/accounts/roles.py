@@ -12,8 +12,10 @@ from django.db.models import Q
 from patron.accounts.models import Role
 
 # Configuration lists that only Owners and Administrators manage (ACC-2).
-LIST_APPS = ("tags", "groups", "statuses", "classes", "departments")
+LIST_APPS = ("tags", "groups", "statuses", "classes", "departments", "customfields", "banners")
 CUSTOMER_MODELS = ("customer", "contact", "customertag", "groupmembership", "statuschange")
+# Work on customers that Staff do every day: notes, tasks, tickets, calls, segments, jobs.
+WORK_APPS = ("notes", "tasks", "tickets", "calls", "segments", "jobs")
 
 
 def _perms(q: Q):
@@ -21,19 +23,27 @@ def _perms(q: Q):
 
 
 def default_permissions() -> dict[str, object]:
-    patron_apps = Q(content_type__app_label__in=[*LIST_APPS, "customers", "events", "accounts"])
+    patron_apps = Q(
+        content_type__app_label__in=[*LIST_APPS, *WORK_APPS, "customers", "events", "accounts"]
+    )
     view_all = (
         Q(codename__startswith="view_")
         & patron_apps
         & ~Q(content_type__model__in=["loginfailure", "apitoken"])
+        & ~Q(codename="view_job")  # own jobs need no permission; this one shows everyone's
     )
-    customer_work = Q(content_type__app_label="customers") & Q(
-        content_type__model__in=CUSTOMER_MODELS
+    customer_work = (
+        Q(content_type__app_label="customers") & Q(content_type__model__in=CUSTOMER_MODELS)
+    ) | (
+        Q(content_type__app_label__in=WORK_APPS)
+        # Seeing and cancelling everyone's jobs, and managing shared segments,
+        # stay with Owners and Administrators.
+        & ~Q(codename__in=["view_job", "change_job", "delete_job", "manage_shared_segment"])
     )
     user_admin = Q(content_type__app_label="accounts") & ~Q(codename__startswith="view_")
     return {
         Role.ADMINISTRATOR: _perms(
-            view_all | customer_work | Q(content_type__app_label__in=LIST_APPS)
+            view_all | customer_work | Q(content_type__app_label__in=[*LIST_APPS, *WORK_APPS])
         ).exclude(user_admin),
         Role.STAFF: _perms(view_all | (customer_work & ~Q(codename__startswith="delete_customer"))),
         Role.READ_ONLY: _perms(view_all),
