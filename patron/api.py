@@ -13,6 +13,7 @@ from patron.customfields.api import CustomFieldViewSet
 from patron.departments.api import DepartmentViewSet
 from patron.events.api import EventViewSet
 from patron.groups.api import GroupSetViewSet, GroupViewSet
+from patron.imports.api import CustomerImportViewSet, ExportViewSet, PhoneListViewSet
 from patron.jobs.api import JobViewSet
 from patron.notes.api import NoteViewSet
 from patron.segments.api import SegmentViewSet
@@ -24,6 +25,9 @@ from patron.tickets.api import TicketViewSet
 router = DefaultRouter()
 router.register("tags", TagViewSet, basename="tag")
 router.register("jobs", JobViewSet, basename="job")
+router.register("imports", CustomerImportViewSet, basename="customerimport")
+router.register("exports", ExportViewSet, basename="export")
+router.register("phone-lists", PhoneListViewSet, basename="phonelist")
 router.register("customers", CustomerViewSet, basename="customer")
 router.register("contacts", ContactViewSet, basename="contact")
 router.register("segments", SegmentViewSet, basename="segment")

@@ -6,6 +6,7 @@
     patron demo          load the demo data into an empty database
     patron check         system checks, database reachable, migrations applied
     patron worker        run background jobs from PATRON_BROKER_URL (Redis or RabbitMQ)
+    patron bench         time Patron beside hand-written SQL on a scratch database
     patron manage ...    any other management command (e.g. `patron manage shell`)
 
 Settings come from environment variables; a `.env` file in the current

@@ -79,6 +79,8 @@ INSTALLED_APPS = [
     "patron.tasks",
     "patron.tickets",
     "patron.jobs",
+    "patron.search",
+    "patron.imports",
 ]
 
 MIDDLEWARE = [

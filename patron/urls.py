@@ -10,6 +10,7 @@ urlpatterns = [
     path("events/", include("patron.events.urls")),
     path("segments/", include("patron.segments.urls")),
     path("jobs/", include("patron.jobs.urls")),
+    path("imports/", include("patron.imports.urls")),
     path("notes/", include("patron.notes.urls")),
     path("tasks/", include("patron.tasks.urls")),
     path("tickets/", include("patron.tickets.urls")),

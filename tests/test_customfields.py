@@ -511,3 +511,35 @@ def test_definition_pages(client, admin_user, staff):
     response = client.post(reverse("customfields:edit", args=[field.pk]), {"label": "X"})
     assert response.status_code == 403
     assert CustomField.objects.get().label == "Plan"
+
+
+# Filtering customers by a custom field through the API (the segment language)
+
+
+def test_api_filters_customers_by_custom_field(api, actor):
+    """`/api/customers/?q=custom.<key>...` compares by the field's type; a bad
+    comparison is a 400 keyed by `q`."""
+    speed = define(actor, label="Line speed", field_type=CustomField.FieldType.NUMBER)
+    plan = define(
+        actor, label="Plan", field_type=CustomField.FieldType.CHOICE, choices=["Basic", "Pro"]
+    )
+    fast = CustomerFactory(name="Fast Fibre Ltd")
+    slow = CustomerFactory(name="Slow Copper")
+    CustomerFactory(name="No Value")
+    services.customer_custom_fields_set(
+        actor=actor, customer=fast, values={speed.key: 900, plan.key: "Pro"}
+    )
+    services.customer_custom_fields_set(actor=actor, customer=slow, values={speed.key: 20})
+
+    def names(query):
+        response = api["staff"].get("/api/customers/", {"q": query})
+        assert response.status_code == 200, response.content
+        return sorted(row["name"] for row in response.json()["results"])
+
+    assert names("custom.line_speed>50") == ["Fast Fibre Ltd"]
+    assert names("custom.line_speed<=50") == ["Slow Copper"]
+    assert names("custom.plan:pro") == ["Fast Fibre Ltd"]
+    assert names("custom.line_speed:* and not custom.plan:*") == ["Slow Copper"]
+    refused = api["staff"].get("/api/customers/", {"q": "custom.line_speed>fast"})
+    assert refused.status_code == 400
+    assert list(refused.json()) == ["q"]

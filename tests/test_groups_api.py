@@ -130,6 +130,8 @@ def test_group_list_and_retrieve_by_role(api, role, expected, actor):
         "personal_customers": False,
         "reseller": False,
         "payment_group": True,
+        "segment": None,
+        "is_dynamic": False,
         "archived": False,
         "was_used": True,
         "member_count": 1,

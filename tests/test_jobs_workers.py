@@ -137,7 +137,7 @@ def _run_with_celery(url, owner, finished_runs, monkeypatch, settings):
     assert Job.objects.count() == 1
 
 
-@pytest.mark.services
+@pytest.mark.services("redis")
 @pytest.mark.django_db(transaction=True)
 def test_celery_worker_over_redis_runs_the_job(owner, finished_runs, monkeypatch, settings):
     """job_enqueue sends the job id through Redis; a real Celery worker runs it once."""
@@ -145,7 +145,7 @@ def test_celery_worker_over_redis_runs_the_job(owner, finished_runs, monkeypatch
     _run_with_celery(REDIS_URL, owner, finished_runs, monkeypatch, settings)
 
 
-@pytest.mark.services
+@pytest.mark.services("rabbitmq")
 @pytest.mark.django_db(transaction=True)
 def test_celery_worker_over_rabbitmq_runs_the_job(owner, finished_runs, monkeypatch, settings):
     """job_enqueue sends the job id through RabbitMQ; a real Celery worker runs it once."""
@@ -163,17 +163,29 @@ from patron.core.actor import Actor
 from patron.customers.models import Customer
 from patron.jobs import services
 from patron.jobs.registry import job_type
+from patron.jobs.bulk.engine import run_bulk_action, validator
 from patron.jobs.types.customers_bulk_tag import customers_bulk_tag, validate_bulk_tag
 from patron.statuses.models import Status
 from patron.tags.models import Tag
 
 
-@job_type("tests.slow_bulk_tag", validate=validate_bulk_tag)
-def slow_bulk_tag(job, context):
-    summary = customers_bulk_tag(job, context)
+def pause():
     if os.environ.get("PAUSE_FILE"):
         open(os.environ["PAUSE_FILE"], "w").close()
         time.sleep(120)
+
+
+@job_type("tests.slow_bulk_tag", validate=validate_bulk_tag)
+def slow_bulk_tag(job, context):
+    summary = customers_bulk_tag(job, context)
+    pause()
+    return summary
+
+
+@job_type("tests.slow_bulk_add_tag", validate=validator("add_tag"))
+def slow_bulk_add_tag(job, context):
+    summary = run_bulk_action("add_tag", job, context)
+    pause()
     return summary
 
 
@@ -185,23 +197,74 @@ if mode == "setup":
         for n in range(3)
     ]
     tag = Tag.objects.create(name="VIP")
+    kind = sys.argv[2]
     job = services.job_enqueue(
         actor=Actor.system_actor("tests"),
-        kind="tests.slow_bulk_tag",
-        params={"tag": tag.pk, "customers": ids},
+        kind=kind,
+        params={"tag": tag.pk, "customers" if kind == "tests.slow_bulk_tag" else "ids": ids},
     )
     print(job.pk)
 elif mode == "run":
     services.job_run(int(sys.argv[2]))
 elif mode == "recover":
     print(services.jobs_recover_stale())
+elif mode == "counts":
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT state, attempts FROM jobs_job")
+        state, attempts = cursor.fetchone()
+        cursor.execute("SELECT count(*) FROM customers_customertag")
+        links = cursor.fetchone()[0]
+        cursor.execute("SELECT count(*) FROM events_event WHERE action = 'tags_changed'")
+        events = cursor.fetchone()[0]
+    print(f"{state} {attempts} {links} {events}")
 """
 
 
-def test_worker_killed_mid_job_leaves_nothing_and_the_retry_applies_once(tmp_path):
-    """A worker killed before its job commits leaves no writes; the job runs again exactly once."""
+@pytest.fixture
+def scratch_database(tmp_path):
+    """A database of its own for the worker processes: a file on SQLite, or a new PostgreSQL db.
+
+    The test database of this run lives inside its transaction (or in memory),
+    where another process cannot see it.
+    """
+    url = os.environ.get("PATRON_DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        yield {"PATRON_DATABASE_URL": ""}
+        return
+    import psycopg
+    from django.db import connection
+
+    settings_dict = connection.settings_dict
+    name = f"{settings_dict['NAME']}_worker_{uuid.uuid4().hex[:8]}"
+    admin = psycopg.connect(
+        host=settings_dict["HOST"] or "127.0.0.1",
+        port=settings_dict["PORT"] or 5432,
+        user=settings_dict["USER"],
+        password=settings_dict["PASSWORD"] or None,
+        dbname="postgres",
+        autocommit=True,
+    )
+    admin.execute(f'CREATE DATABASE "{name}"')
+    base = url.rsplit("/", 1)[0]
+    try:
+        yield {"PATRON_DATABASE_URL": f"{base}/{name}"}
+    finally:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+@pytest.mark.parametrize("kind", ["tests.slow_bulk_tag", "tests.slow_bulk_add_tag"])
+def test_worker_killed_mid_job_leaves_nothing_and_the_retry_applies_once(
+    tmp_path, scratch_database, kind
+):
+    """A worker killed before its job commits leaves no writes; the job runs again exactly once.
+
+    Runs on the database of the test run's kind: a file SQLite database, or a
+    scratch PostgreSQL database when PATRON_DATABASE_URL points at one.
+    """
     import signal
-    import sqlite3
     import subprocess
     import sys
     import time
@@ -210,6 +273,7 @@ def test_worker_killed_mid_job_leaves_nothing_and_the_retry_applies_once(tmp_pat
     script.write_text(WORKER_SCRIPT)
     env = {
         **os.environ,
+        **scratch_database,
         "PATRON_DATA_DIR": str(tmp_path / "var"),
         "DJANGO_SETTINGS_MODULE": "patron.settings",
         "PATRON_BROKER_URL": "",
@@ -232,7 +296,7 @@ def test_worker_killed_mid_job_leaves_nothing_and_the_retry_applies_once(tmp_pat
         [*python, "-m", "django", "migrate", "-v0"], env=env, capture_output=True, timeout=300
     )
     assert migrate.returncode == 0, migrate.stderr
-    job_id = run("setup")
+    job_id = run("setup", kind)
     pause = tmp_path / "paused"
     worker = subprocess.Popen(
         [*python, str(script), "run", job_id],
@@ -246,20 +310,11 @@ def test_worker_killed_mid_job_leaves_nothing_and_the_retry_applies_once(tmp_pat
     assert pause.exists(), "the worker never reached the middle of the job"
     worker.send_signal(signal.SIGKILL)
     worker.wait(10)
+    time.sleep(0.2)  # PostgreSQL notices the closed connection and rolls back
 
-    def counts():
-        with sqlite3.connect(tmp_path / "var" / "patron.sqlite3") as db:
-            return (
-                db.execute("SELECT state, attempts FROM jobs_job").fetchone(),
-                db.execute("SELECT count(*) FROM customers_customertag").fetchone()[0],
-                db.execute(
-                    "SELECT count(*) FROM events_event WHERE action='tags_changed'"
-                ).fetchone()[0],
-            )
-
-    assert counts() == (("running", 1), 0, 0)
+    assert run("counts") == "running 1 0 0"
     assert run("recover", PATRON_JOB_STALE_SECONDS="0") == f"[{job_id}]"
     run("run", job_id)
-    assert counts() == (("succeeded", 2), 3, 3)
+    assert run("counts") == "succeeded 2 3 3"
     run("run", job_id)
-    assert counts() == (("succeeded", 2), 3, 3)
+    assert run("counts") == "succeeded 2 3 3"

@@ -239,3 +239,24 @@ def test_moving_a_private_note_to_another_department_needs_membership_there(
     }
     note.refresh_from_db()
     assert note.department == billing
+
+
+def test_text_logged_before_a_note_went_private_is_hidden_from_non_members(
+    bella_actor, customer, billing, staff, owner
+):
+    """A note written in the open and made private later: the events holding its
+    old text disappear for everyone outside Billing, in every event list."""
+    note = services.note_create(
+        actor=bella_actor, customer=customer, data={"department": billing, "body": SECRET}
+    )
+    services.note_update(actor=bella_actor, note=note, data={"private_to_department": True})
+
+    def logged(user):
+        events = Event.objects.restrict(user).filter(customer=customer)
+        return {e.message: e.changes for e in events}
+
+    outsider = logged(staff)
+    assert list(outsider) == ["Changed a private note for Billing"]
+    assert SECRET not in str(outsider)
+    for reader in (bella_actor.user, owner):
+        assert logged(reader)[f"Added a note for {billing}"]["body"] == [None, SECRET]

@@ -31,6 +31,16 @@ MEMBERS = {
     "custom.speed>50": {"Alice"},
     "custom.plan:*": {"Alice"},
     "custom.speed:fast": {"Bob"},
+    "custom.speed<=30": {"Eve"},
+    "custom.early:true": {"Eve"},
+    "custom.plan:fibre*": {"Alice"},
+    "class:residential": {"Bob"},
+    "department:billing": {"Alice"},
+    "status.crm_only": {"Carol"},
+    "group:UK": {"Alice", "Carol"},
+    "group.set:interests": {"Eve"},
+    "has:mobile": {"Eve"},
+    "kind:person": {"Bob", "Carol", "Dan", "Eve"},
     "acme": {"Alice"},
     "archived": {"Dan"},
 }
@@ -91,12 +101,14 @@ def test_random_queries_match_set_logic(world, owner, query):  # noqa: F811
 )
 def test_and_binds_tighter_than_or_without_parentheses(world, owner, first, second, third):  # noqa: F811
     """`a or b and c` is `a or (b and c)`; `not a and b` is `(not a) and b`."""
-    mentions = "archived" in {first, second, third}
-    visible = EVERYONE if mentions else EVERYONE - {"Dan"}
+
+    def visible(*terms):
+        return EVERYONE if "archived" in terms else EVERYONE - {"Dan"}
+
     a, b, c = (set(MEMBERS[t]) for t in (first, second, third))
     got = {
         c.name.split()[0] for c in segment_queryset(f"{first} or {second} and {third}", user=owner)
     }
-    assert got == (a | (b & c)) & visible
+    assert got == (a | (b & c)) & visible(first, second, third)
     got = {c.name.split()[0] for c in segment_queryset(f"not {first} and {second}", user=owner)}
-    assert got == ((EVERYONE - a) & b) & visible
+    assert got == ((EVERYONE - a) & b) & visible(first, second)

@@ -52,3 +52,38 @@ def test_delete_removes_links_and_logs_on_each_customer(actor):
     assert not CustomerTag.objects.exists()
     event = Event.objects.filter(customer=customer).first()
     assert event.changes == {"tags": [["Churn risk"], []]}
+
+
+def test_edit_page_links_to_merge_for_those_who_may_delete(client, admin_user, staff):
+    """The merge page is reached from the tag's edit page; Staff see neither."""
+    tag = TagFactory(name="VIP")
+    client.force_login(admin_user)
+    page = client.get(f"/config/tags/{tag.pk}/").content.decode()
+    assert f'href="/config/tags/{tag.pk}/merge/"' in page
+    assert "Merge into another tag…" in page
+    client.force_login(staff)
+    assert client.get(f"/config/tags/{tag.pk}/").status_code == 403
+
+
+def test_merge_page_asks_for_the_tag_to_keep(client, admin_user):
+    source = TagFactory(name="Fibre optic")
+    TagFactory(name="Fibre")
+    client.force_login(admin_user)
+    form = client.get(f"/config/tags/{source.pk}/merge/").context["form"]
+    assert [label for _, label in form.fields["target"].choices] == [
+        "Choose the tag to keep…",
+        "Fibre",
+    ]
+
+
+def test_list_search_matches_name_or_description(client, admin_user, api):
+    TagFactory(name="VIP", description="High-value account")
+    TagFactory(name="Fibre", description="Full-fibre line")
+    TagFactory(name="Paperless")
+    client.force_login(admin_user)
+    response = client.get("/config/tags/", {"q": "fibre"})
+    assert [obj.name for obj, _ in response.context["rows"]] == ["Fibre"]
+    response = client.get("/config/tags/", {"q": "high-value"})
+    assert [obj.name for obj, _ in response.context["rows"]] == ["VIP"]
+    names = [t["name"] for t in api["staff"].get("/api/tags/?q=VALUE").json()["results"]]
+    assert names == ["VIP"]

@@ -8,7 +8,9 @@ from patron.banners.models import BannerRule
 
 class BannerRuleFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(field_name="name", lookup_expr="icontains", label="Search")
-    severity = django_filters.ChoiceFilter(choices=BannerRule.Severity.choices)
+    severity = django_filters.ChoiceFilter(
+        choices=BannerRule.Severity.choices, empty_label="Any severity"
+    )
     active = django_filters.BooleanFilter(
         label="Active", widget=forms.Select(choices=[("", "Any"), ("true", "Yes"), ("false", "No")])
     )

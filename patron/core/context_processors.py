@@ -10,6 +10,8 @@ WORK = [
     ("Tickets", "tickets:list", "tickets.view_ticket"),
     ("Calls", "calls:list", "calls.view_calllog"),
     ("Jobs", "jobs:list", None),
+    ("Import customers", "imports:upload", "customers.add_customer"),
+    ("Phone list → group", "imports:phone_list", "customers.change_customer"),
     ("Event log", "events:list", "events.view_event"),
 ]
 CONFIGURATION = [

@@ -1,53 +1,79 @@
-"""The one FilterSet for customers: the list page, the API and (later) exports."""
+"""The one FilterSet for customers: the list page, the API, exports and bulk actions.
+
+Every way of choosing customers ends in the segment language. The filter
+controls (Tag, Group, Status...) are written out as the query they mean
+(`CustomerFilterSet.equivalent_query()`, shown under the list's query box),
+the `q` box is a query of its own, and the two are compiled together, once,
+by `patron.segments.language.compile_segment`. So the list, `/api/customers/`,
+an export and a bulk action given the same parameters select exactly the same
+customers, and a saved segment made from the list selects them too.
+"""
+
+from __future__ import annotations
 
 import django_filters
 from django import forms
-from django.db.models import Exists, OuterRef
 
 from patron.classes.models import CustomerClass
-from patron.customers.models import Customer, CustomerTag, GroupMembership
+from patron.customers.models import Customer
 from patron.departments.models import Department
 from patron.groups.filters import SubtreeFilter
 from patron.groups.models import Group
+from patron.segments.filters import SegmentQueryFilter
+from patron.segments.language import Compiler, SegmentError, quote_value
+from patron.segments.language.syntax import Or, Term
 from patron.statuses.models import Status
 from patron.tags.models import Tag
 
 
-class CustomerFilterSet(django_filters.FilterSet):
-    """Search plus tag, group (with subgroups), status, class, department and archive state.
+def _any_of(field: str, names) -> str:
+    terms = [f"{field}:{quote_value(name)}" for name in names]
+    return terms[0] if len(terms) == 1 else "(" + " or ".join(terms) + ")"
 
-    Archived customers are left out unless `archived=archived` or `archived=all`.
+
+def _keep(queryset, name, value):
+    """The controls are applied as one compiled query in `filter_queryset`."""
+    return queryset
+
+
+class CustomerFilterSet(django_filters.FilterSet):
+    """A query in the segment language plus the list's filter controls.
+
+    Archived customers are left out unless the query mentions `archived` or the
+    Accounts control says `archived` (`archived:true`) or `all` (`archived:any`).
     """
 
     ARCHIVED_CHOICES = [("", "Active accounts"), ("archived", "Archived"), ("all", "All")]
+    ARCHIVED_TERMS = {"archived": "archived:true", "all": "archived:any"}
 
-    q = django_filters.CharFilter(
-        method="filter_search",
-        label="Search",
+    q = SegmentQueryFilter(
+        label="Query",
         widget=forms.TextInput(
-            attrs={"type": "search", "placeholder": "Name, account no., phone, email, postcode…"}
+            attrs={
+                "type": "search",
+                "placeholder": "tag:vip and status:active — or a name, account no., phone…",
+                "autocomplete": "off",
+                "spellcheck": "false",
+            }
         ),
     )
     tag = django_filters.ModelMultipleChoiceFilter(
-        queryset=Tag.objects.none(), method="filter_tag", label="Tag"
+        queryset=Tag.objects.none(), method=_keep, label="Tag"
     )
-    group = SubtreeFilter(queryset=Group.objects.none(), method="filter_group", label="Group")
+    group = SubtreeFilter(queryset=Group.objects.none(), method=_keep, label="Group")
     status = django_filters.ModelMultipleChoiceFilter(
-        queryset=Status.objects.none(), label="Status"
+        queryset=Status.objects.none(), method=_keep, label="Status"
     )
     customer_class = django_filters.ModelChoiceFilter(
-        queryset=CustomerClass.objects.none(), label="Class"
+        queryset=CustomerClass.objects.none(), method=_keep, label="Class"
     )
     department = django_filters.ModelChoiceFilter(
-        queryset=Department.objects.none(), label="Department"
+        queryset=Department.objects.none(), method=_keep, label="Department"
     )
-    kind = django_filters.ChoiceFilter(choices=Customer.Kind.choices, label="Type")
-    city = django_filters.CharFilter(field_name="service_city", lookup_expr="iexact", label="City")
+    kind = django_filters.ChoiceFilter(choices=Customer.Kind.choices, method=_keep, label="Type")
+    city = django_filters.CharFilter(method=_keep, label="City")
     archived = django_filters.ChoiceFilter(
-        choices=ARCHIVED_CHOICES[1:],
-        method="filter_archived",
-        label="Accounts",
-        empty_label="Active",
+        choices=ARCHIVED_CHOICES[1:], method=_keep, label="Accounts", empty_label="Active"
     )
 
     class Meta:
@@ -64,6 +90,9 @@ class CustomerFilterSet(django_filters.FilterSet):
         )
         self.filters["customer_class"].queryset = CustomerClass.objects.restrict(user)
         self.filters["department"].queryset = Department.objects.restrict(user)
+        # One compiler for the query box and the combined query: names read once.
+        self.compiler = Compiler(user)
+        self.form.fields["q"].compiler = self.compiler
         for name in ("tag", "status"):
             self.form.fields[name].widget.attrs.setdefault("class", "form-select")
             self.form.fields[name].widget.attrs.setdefault("size", 1)
@@ -72,28 +101,69 @@ class CustomerFilterSet(django_filters.FilterSet):
                 "class", "form-select" if isinstance(field.widget, forms.Select) else "form-control"
             )
 
+    # The query the controls mean -------------------------------------------
+    def control_terms(self) -> list[str]:
+        """The filter controls as terms of the segment language, in control order."""
+        data = self.form.cleaned_data if self.is_bound and self.is_valid() else {}
+        terms = []
+        if data.get("tag"):
+            terms.append(_any_of("tag", [t.name for t in data["tag"]]))
+        if data.get("group"):
+            terms.append(f"group:{quote_value(data['group'].name)}")
+        if data.get("status"):
+            terms.append(_any_of("status", [s.name for s in data["status"]]))
+        if data.get("customer_class"):
+            terms.append(f"class:{quote_value(data['customer_class'].name)}")
+        if data.get("department"):
+            terms.append(f"department:{quote_value(data['department'].name)}")
+        if data.get("kind"):
+            terms.append(f"kind:{data['kind']}")
+        if (data.get("city") or "").strip():
+            terms.append(f"city:{quote_value(data['city'].strip())}")
+        if data.get("archived") in self.ARCHIVED_TERMS:
+            terms.append(self.ARCHIVED_TERMS[data["archived"]])
+        return terms
+
+    def equivalent_query(self) -> str:
+        """The whole filter as one query: the controls, then the query box.
+
+        Empty when nothing is chosen. A plain search typed in the box is
+        quoted, so it stays one search term beside the controls' terms.
+        """
+        terms = self.control_terms()
+        compiled = self.form.cleaned_data.get("q") if self.is_bound and self.is_valid() else None
+        if compiled is not None:
+            text, tree = compiled.text.strip(), compiled.tree
+            if not terms:
+                terms.append(text)
+            elif isinstance(tree, Term) and tree.field is None:
+                terms.append(quote_value(tree.value))
+            else:
+                terms.append(f"({text})" if isinstance(tree, Or) else text)
+        return " and ".join(terms)
+
+    @property
+    def query_error(self) -> SegmentError | None:
+        """The query box's error with its column and suggestion, for the list page."""
+        if not self.is_bound or self.is_valid():
+            return None
+        for error in self.form.errors.as_data().get("q", []):
+            params = error.params or {}
+            return SegmentError(
+                params.get("message", error.message),
+                params.get("position"),
+                params.get("suggestion"),
+            )
+        return None
+
     def filter_queryset(self, queryset):
-        queryset = super().filter_queryset(queryset)
-        if not self.form.cleaned_data.get("archived"):
-            queryset = queryset.filter(archived=False)
-        return queryset
-
-    def filter_search(self, queryset, name, value):
-        return queryset.search(value)
-
-    def filter_tag(self, queryset, name, value):
-        if not value:
-            return queryset
-        links = CustomerTag.objects.filter(customer_id=OuterRef("pk"), tag__in=value)
-        return queryset.filter(Exists(links))
-
-    def filter_group(self, queryset, name, value):
-        """Members of the group or of any group below it."""
-        members = GroupMembership.objects.filter(
-            customer_id=OuterRef("pk"), group__path__startswith=value.path
-        )
-        return queryset.filter(Exists(members))
-
-    def filter_archived(self, queryset, name, value):
-        # "all" keeps both; filter_queryset leaves archived accounts out by default.
-        return queryset.filter(archived=True) if value == "archived" else queryset
+        if not self.is_valid():  # callers show the errors; they never get everyone instead
+            return queryset.none()
+        text = self.equivalent_query()
+        if not text:
+            return queryset.filter(archived=False)
+        try:
+            compiled = self.compiler.compile(text)
+        except SegmentError:  # a chosen name vanished between the form and the query
+            return queryset.none()
+        return compiled.apply(queryset)

@@ -175,7 +175,13 @@ class StatusChangeForm(PatronForm):
 
     def __init__(self, *args, user, customer, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["status"].queryset = status_choices(user).exclude(pk=customer.status_id)
+        field = self.fields["status"]
+        # Offer the assignable statuses, but accept any the user can see, so a
+        # historical one (an old tab, a crafted post) meets the service's
+        # specific refusal instead of "Select a valid choice".
+        field.queryset = status_choices(user).exclude(pk=customer.status_id)
+        field.choices = list(field.choices)
+        field.queryset = Status.objects.restrict(user)
 
 
 class NotesForm(PatronForm):

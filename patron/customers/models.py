@@ -48,20 +48,17 @@ class CustomerQuerySet(RestrictedQuerySet):
         return self.filter(archived=True)
 
     def search(self, text: str):
-        """Account number, name, contact name, email or phone (any format)."""
-        from patron.customers.phones import digits_for_search
+        """Account number, name, address, contact name, email or phone (any format).
+
+        Any fragment, any case; answered from the search index that
+        patron.search keeps (trigram GIN on PostgreSQL, FTS5 on SQLite).
+        """
+        from patron.search.index import matching_ids
 
         text = (text or "").strip()
         if not text:
             return self
-        term = Q(account_number__iexact=text) | Q(name__icontains=text)
-        contact = Q(name__icontains=text) | Q(email__icontains=text)
-        digits = digits_for_search(text)
-        if digits:
-            contact |= Q(phone__contains=digits) | Q(mobile__contains=digits)
-        address = Q(service_street__icontains=text) | Q(service_postcode__iexact=text)
-        contacts = Contact.objects.filter(contact, customer_id=OuterRef("pk"))
-        return self.filter(term | address | Exists(contacts))
+        return self.filter(pk__in=matching_ids(text))
 
 
 class Customer(PatronModel):
@@ -248,6 +245,10 @@ class GroupMembership(models.Model):
     `group_set` and `exclusive` copy the group's set and its single-choice
     flag, so the database itself refuses a second group from a single-choice
     set, whatever path the write comes from.
+
+    `valid_until`, when set, is the last day of a temporary membership (a
+    30-day promotion group, say): the scheduler ends it the day after and logs
+    that on the customer (see `patron.groups.schedule`).
     """
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="memberships")
@@ -255,6 +256,9 @@ class GroupMembership(models.Model):
     group_set = models.ForeignKey("groups.GroupSet", on_delete=models.PROTECT, related_name="+")
     exclusive = models.BooleanField(default=True)
     created = models.DateTimeField(auto_now_add=True)
+    valid_until = models.DateField(
+        null=True, blank=True, help_text="Last day of a temporary membership; empty for no end."
+    )
 
     class Meta:
         constraints = [
@@ -265,7 +269,14 @@ class GroupMembership(models.Model):
                 name="membership_single_choice",
             ),
         ]
-        indexes = [models.Index(fields=["group", "customer"], name="membership_group_customer")]
+        indexes = [
+            models.Index(fields=["group", "customer"], name="membership_group_customer"),
+            models.Index(
+                fields=["valid_until"],
+                condition=Q(valid_until__isnull=False),
+                name="membership_valid_until",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.customer_id} in {self.group_id}"

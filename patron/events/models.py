@@ -3,7 +3,8 @@
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import CharField, Exists, OuterRef, Q
+from django.db.models.functions import Cast
 
 from patron.core.models import RestrictedQuerySet
 
@@ -14,10 +15,31 @@ class EventQuerySet(RestrictedQuerySet):
         # about configuration follow the model permission alone.
         from patron.customers.models import Customer
 
+        events = self.without_private_note_text(user)
         if not getattr(user, "has_customer_restriction", False):
-            return self
+            return events
         visible = Customer.objects.restrict_rows(user, "view").filter(pk=OuterRef("customer_id"))
-        return self.filter(Q(customer__isnull=True) | Exists(visible))
+        return events.filter(Q(customer__isnull=True) | Exists(visible))
+
+    def without_private_note_text(self, user):
+        """Leave out events that carry the text of a note `user` may not read.
+
+        Notes log no text while private, but a note written in the open and made
+        private later has its earlier text in the events of that time. For
+        anyone outside its department those events are gone; the events without
+        text ("Changed a private note for Billing") stay.
+        """
+        from patron.notes.models import Note
+
+        if getattr(user, "is_owner", False):
+            return self
+        unreadable = (
+            Note.objects.unreadable_by(user)
+            .annotate(key=Cast("pk", output_field=CharField()))
+            .filter(key=OuterRef("object_id"))
+        )
+        note_type = ContentType.objects.get_for_model(Note)
+        return self.exclude(Q(object_type=note_type, changes__has_key="body") & Exists(unreadable))
 
     def for_customer(self, customer):
         return self.filter(customer=customer)

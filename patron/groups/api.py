@@ -1,15 +1,54 @@
 """Group sets and groups in the REST API, over the same services and FilterSets."""
 
 from django.db.models import Count
-from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
+from patron.core.api.pagination import CursorPagination
 from patron.core.api.viewsets import PatronViewSet
+from patron.customers.models import Customer
 from patron.groups import services
+from patron.groups.dynamic import (
+    dynamic_group_explain,
+    dynamic_group_members,
+    dynamic_group_snapshot,
+)
 from patron.groups.filters import GroupFilterSet, GroupSetFilterSet
-from patron.groups.models import Group, GroupSet
+from patron.groups.models import DynamicGroupChange, Group, GroupSet
+from patron.groups.visibility import visible_member_count, visible_memberships
+from patron.segments.language import SegmentError
+from patron.segments.models import Segment
+
+
+class DynamicGroupChangeSerializer(serializers.ModelSerializer):
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
+
+    class Meta:
+        model = DynamicGroupChange
+        fields = ["id", "customer", "customer_name", "kind", "at"]
+
+
+class ExplainedTermSerializer(serializers.Serializer):
+    term = serializers.CharField()
+    label = serializers.CharField()
+    negated = serializers.BooleanField()
+    matched = serializers.BooleanField()
+    satisfied = serializers.BooleanField()
+    detail = serializers.CharField()
+    reason = serializers.CharField()
+
+
+class GroupExplanationSerializer(serializers.Serializer):
+    customer = serializers.IntegerField()
+    group = serializers.IntegerField()
+    dynamic = serializers.BooleanField()
+    member = serializers.BooleanField()
+    static_membership = serializers.BooleanField()
+    query = serializers.CharField(allow_null=True)
+    terms = ExplainedTermSerializer(many=True)
 
 
 class GroupSetSerializer(serializers.ModelSerializer):
@@ -56,6 +95,10 @@ class GroupSerializer(serializers.ModelSerializer):
     )
     full_name = serializers.CharField(read_only=True)
     member_count = serializers.SerializerMethodField()
+    segment = serializers.PrimaryKeyRelatedField(
+        queryset=Segment.objects.none(), allow_null=True, required=False
+    )
+    is_dynamic = serializers.BooleanField(read_only=True)
 
     class Meta:
         model = Group
@@ -75,6 +118,8 @@ class GroupSerializer(serializers.ModelSerializer):
             "personal_customers",
             "reseller",
             "payment_group",
+            "segment",
+            "is_dynamic",
             "archived",
             "was_used",
             "member_count",
@@ -90,11 +135,22 @@ class GroupSerializer(serializers.ModelSerializer):
         user = getattr(request, "user", None)
         self.fields["group_set"].queryset = GroupSet.objects.restrict(user)
         self.fields["parent"].queryset = Group.objects.restrict(user)
+        self.fields["segment"].queryset = Segment.objects.restrict(user, "view")
 
-    def get_member_count(self, obj) -> int:
-        """Members of this group itself (not of its subgroups)."""
+    def get_member_count(self, obj) -> int | None:
+        """Members of this group itself (not of its subgroups); for a dynamic group, the
+        customers its segment selects now that you may see (null if the segment is broken)."""
+        if obj.segment_id is not None:
+            request = self.context.get("request")
+            try:
+                return dynamic_group_members(obj, user=getattr(request, "user", None)).count()
+            except SegmentError:
+                return None
         count = getattr(obj, "member_count", None)
-        return obj.memberships.count() if count is None else count
+        if count is None:
+            request = self.context.get("request")
+            return visible_memberships(obj, getattr(request, "user", None)).count()
+        return count
 
 
 class GroupSetViewSet(PatronViewSet):
@@ -133,6 +189,9 @@ class GroupViewSet(PatronViewSet):
     action_perms = {
         "archive": ["groups.change_group"],
         "restore": ["groups.change_group"],
+        "history": ["groups.view_group", "customers.view_customer"],
+        "explain": ["groups.view_group", "customers.view_customer"],
+        "snapshot": ["groups.view_group", "customers.view_customer"],
     }
 
     def get_queryset(self):
@@ -142,7 +201,7 @@ class GroupViewSet(PatronViewSet):
             qs = super().get_queryset()
         return (
             qs.select_related("group_set")
-            .annotate(member_count=Count("memberships"))
+            .annotate(member_count=visible_member_count(self.request.user))
             .with_ancestor_names()
         )
 
@@ -177,3 +236,48 @@ class GroupViewSet(PatronViewSet):
     def restore(self, request, pk=None):
         """Bring an archived group back into use."""
         return self._set_archived(False)
+
+    @extend_schema(responses=DynamicGroupChangeSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def history(self, request, pk=None):
+        """Customers entering and leaving this dynamic group, newest first, as the
+        scheduler saw them (only customers you may see)."""
+        group = self.get_object()
+        changes = (
+            DynamicGroupChange.objects.filter(group=group)
+            .filter(customer__in=Customer.objects.restrict(request.user, "view").values("pk"))
+            .select_related("customer")
+        )
+        paginator = CursorPagination()
+        paginator.ordering = ("-at", "-id")
+        page = paginator.paginate_queryset(changes, request, view=self)
+        return paginator.get_paginated_response(DynamicGroupChangeSerializer(page, many=True).data)
+
+    @extend_schema(
+        request=None,
+        responses=inline_serializer(
+            "DynamicGroupSnapshot",
+            {"count": serializers.IntegerField(), "customers": serializers.ListField()},
+        ),
+    )
+    @action(detail=True, methods=["post"])
+    def snapshot(self, request, pk=None):
+        """Freeze and record the members now (the customers you may see), e.g. before
+        acting on them; a static group answers its members without a record."""
+        group = self.get_object()
+        ids = dynamic_group_snapshot(group, self.actor)
+        return Response({"count": len(ids), "customers": ids})
+
+    @extend_schema(responses=GroupExplanationSerializer)
+    @action(detail=True, methods=["get"], url_path=r"explain/(?P<customer_id>\d+)")
+    def explain(self, request, pk=None, customer_id=None):
+        """Term by term, why the customer is in this dynamic group or not (SEG-5)."""
+        group = self.get_object()
+        customer = Customer.objects.restrict(request.user, "view").filter(pk=customer_id).first()
+        if customer is None:
+            raise NotFound("Not found.")
+        try:
+            result = dynamic_group_explain(group, customer, user=request.user)
+        except SegmentError as exc:
+            return Response(exc.as_dict(), status=status.HTTP_400_BAD_REQUEST)
+        return Response(result)

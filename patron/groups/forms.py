@@ -14,6 +14,7 @@ class GroupSetForm(PatronModelForm):
         model = GroupSet
         fields = ["name", "description", "single_choice", "position"]
         labels = {"single_choice": "Single choice"}
+        widgets = {"description": forms.Textarea(attrs={"rows": 2})}
 
 
 class GroupedTreeChoiceIterator(ModelChoiceIterator):
@@ -60,8 +61,10 @@ class GroupForm(PatronModelForm):
             "personal_customers",
             "reseller",
             "payment_group",
+            "segment",
         ]
         labels = {
+            "segment": "Members from segment",
             "group_set": "Group set",
             "personal_customers": "Personal customers",
             "payment_group": "Payment group",
@@ -69,7 +72,8 @@ class GroupForm(PatronModelForm):
         widgets = {
             "colour": forms.TextInput(
                 attrs={"type": "color", "class": "form-control form-control-color"}
-            )
+            ),
+            "description": forms.Textarea(attrs={"rows": 2}),
         }
 
     def __init__(self, *args, user=None, **kwargs):
@@ -85,11 +89,16 @@ class GroupForm(PatronModelForm):
                     "group_set"
                 ].help_text = "This group has members, so it stays in its set."
         self.fields["parent"].queryset = parents
+        from patron.segments.models import Segment
+
+        self.fields["segment"].queryset = Segment.objects.restrict(user, "view")
+        self.fields["segment"].empty_label = "None: members are added by hand"
 
     @property
     def sections(self):
         return [
             ("Group", [self[n] for n in ("group_set", "parent", "name", "description")]),
             ("Display", [self[n] for n in ("colour", "display_class", "position")]),
+            ("Membership", [self["segment"]]),
             ("Flags", [self[n] for n in ("personal_customers", "reseller", "payment_group")]),
         ]

@@ -91,7 +91,22 @@ def group_create(*, actor: Actor, data: dict) -> Group:
     with transaction.atomic():
         group = object_create(actor=actor, instance=Group(**data))
         _set_path(group)
+        _check_dynamic(group)
     return group
+
+
+def _check_dynamic(group: Group) -> None:
+    """Refuse a dynamic group whose segment cannot run as the group's membership,
+    e.g. one that names the group itself; call inside the write's transaction."""
+    if group.segment_id is None:
+        return
+    from patron.groups.dynamic import group_query
+    from patron.segments.language import SegmentError, compile_segment
+
+    try:
+        compile_segment(group_query(group), user=None)
+    except SegmentError as exc:
+        raise ValidationError({"segment": exc.message}) from exc
 
 
 def group_update(
@@ -131,6 +146,7 @@ def group_update(
                     path=Concat(Value(updated.path), Substr(F("path"), len(old_path) + 1)),
                     depth=F("depth") + (updated.depth - old_path.count("/") + 2),
                 )
+        _check_dynamic(updated)
     return updated
 
 

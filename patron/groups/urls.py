@@ -14,4 +14,5 @@ urlpatterns = [
     path("<int:pk>/edit/", views.GroupEditView.as_view(), name="edit"),
     path("<int:pk>/archive/", views.GroupArchiveView.as_view(), name="archive"),
     path("<int:pk>/delete/", views.GroupDeleteView.as_view(), name="delete"),
+    path("<int:pk>/explain/<int:customer_pk>/", views.GroupExplainView.as_view(), name="explain"),
 ]

@@ -21,11 +21,15 @@ from patron.core.views import (
 )
 from patron.customers.models import Customer
 from patron.groups import services
+from patron.groups.dynamic import dynamic_group_explain, dynamic_group_members
 from patron.groups.filters import GroupFilterSet, GroupSetFilterSet
 from patron.groups.forms import GroupForm, GroupSetForm
-from patron.groups.models import Group, GroupSet
+from patron.groups.models import DynamicGroupChange, Group, GroupSet
+from patron.groups.visibility import visible_member_count, visible_memberships
+from patron.segments.language import SegmentError
 
 MEMBERS_PER_PAGE = 25
+HISTORY_ROWS = 20
 
 
 def _action_links(request, model, edit_name, delete_name, obj):
@@ -45,6 +49,7 @@ def flag_badges(group: Group):
         ("Payment", group.payment_group, "#198754"),
         ("Personal", group.personal_customers, "#0d6efd"),
         ("Reseller", group.reseller, "#fd7e14"),
+        ("Dynamic", group.segment_id is not None, "#6610f2"),
     ]
     return format_html_join(
         " ", "{}", ((badge(label, colour),) for label, on, colour in flags if on)
@@ -159,9 +164,19 @@ class GroupListView(ObjectListView):
         return (
             super()
             .get_base_queryset()
-            .annotate(member_count=Count("memberships"))
+            .annotate(member_count=visible_member_count(self.request.user))
             .with_ancestor_names()
         )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        for group, cells in context["rows"]:
+            if group.is_dynamic:  # live from its segment: one COUNT per dynamic group shown
+                try:
+                    cells[3] = dynamic_group_members(group, user=self.request.user).count()
+                except SegmentError:
+                    cells[3] = format_html('<span class="text-danger small">Segment error</span>')
+        return context
 
 
 class GroupDetailView(PatronView):
@@ -171,7 +186,8 @@ class GroupDetailView(PatronView):
 
     def get(self, request, pk):
         group = get_object_or_404(
-            Group.objects.restrict(request.user).select_related("group_set", "parent"), pk=pk
+            Group.objects.restrict(request.user).select_related("group_set", "parent", "segment"),
+            pk=pk,
         )
         ancestors = {
             g.pk: g for g in Group.objects.restrict(request.user).filter(pk__in=group.ancestor_ids)
@@ -179,17 +195,32 @@ class GroupDetailView(PatronView):
         subgroups = (
             Group.objects.restrict(request.user)
             .filter(parent=group)
-            .annotate(member_count=Count("memberships"))
+            .annotate(member_count=visible_member_count(request.user))
             .order_by("position", "name")
         )
         include_subgroups = request.GET.get("subgroups") == "1"
         members = Customer.objects.restrict(request.user).select_related("status")
-        if include_subgroups:
+        segment_error = ""
+        if group.is_dynamic:
+            # Live: whoever the segment selects now (subgroups included, as `group:` means).
+            try:
+                members = dynamic_group_members(group, user=request.user).select_related("status")
+            except SegmentError as exc:
+                segment_error, members = exc.message, members.none()
+            member_count = members.count()
+        elif include_subgroups:
             members = members.filter(memberships__group__path__startswith=group.path).distinct()
+            member_count = visible_memberships(group, request.user).count()
         else:
             members = members.filter(memberships__group=group)
+            member_count = visible_memberships(group, request.user).count()
         page = Paginator(members.order_by("name", "pk"), MEMBERS_PER_PAGE).get_page(
             request.GET.get("page")
+        )
+        history = (
+            DynamicGroupChange.objects.filter(group=group)
+            .filter(customer__in=Customer.objects.restrict(request.user).values("pk"))
+            .select_related("customer")[:HISTORY_ROWS]
         )
         query = request.GET.copy()
         query.pop("page", None)
@@ -207,7 +238,9 @@ class GroupDetailView(PatronView):
                 "page_obj": page,
                 "query": query.urlencode(),
                 "include_subgroups": include_subgroups,
-                "member_count": group.memberships.count(),
+                "member_count": member_count,
+                "segment_error": segment_error,
+                "history": history,
                 "can_change": user.has_perm("groups.change_group"),
                 "can_delete": user.has_perm("groups.delete_group"),
                 "can_add": user.has_perm("groups.add_group"),
@@ -352,3 +385,27 @@ class GroupDeleteView(_RefusableDeleteView):
         if obj.was_used or obj.memberships.exists():
             return reverse("groups:archive", args=[obj.pk])
         return ""
+
+
+class GroupExplainView(PatronView):
+    """Term by term, why a customer is in a dynamic group or not (SEG-5)."""
+
+    model = Group
+
+    def get(self, request, pk, customer_pk):
+        group = get_object_or_404(
+            Group.objects.restrict(request.user).select_related("segment"), pk=pk
+        )
+        customer = get_restricted_object(request, Customer, "view", pk=customer_pk)
+        context = {
+            "title": f"Is {customer.name} in {group}?",
+            "group": group,
+            "customer": customer,
+            "result": None,
+            "error": "",
+        }
+        try:
+            context["result"] = dynamic_group_explain(group, customer, user=request.user)
+        except SegmentError as exc:
+            context["error"] = exc.message
+        return TemplateResponse(request, "groups/explain.html", context)

@@ -124,3 +124,33 @@ class JobFailure(models.Model):
 
     def __str__(self):
         return f"{self.customer_label or 'Job'}: {self.message}"
+
+
+class JobChange(models.Model):
+    """One value a bulk action changed on one customer, kept so the job can be undone.
+
+    `field` is the name the event log uses for it ("tags", "status",
+    "department" …). `before` and `after` are the stored values as text (an
+    id, a date, a timestamp), or NULL for "none": for tags and groups, NULL
+    means the customer did not have the tag or group. Rows are written with
+    one INSERT … SELECT per job, never one by one.
+    """
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="changes")
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    field = models.CharField(max_length=40)
+    before = models.CharField(max_length=100, null=True, blank=True)
+    after = models.CharField(max_length=100, null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["job", "field", "customer"], name="jobchange_job_field_customer"
+            )
+        ]
+        indexes = [models.Index(fields=["customer", "job"], name="jobchange_customer_job")]
+
+    def __str__(self):
+        return f"#{self.job_id} {self.customer_id}.{self.field}: {self.before} → {self.after}"

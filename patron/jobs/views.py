@@ -86,8 +86,12 @@ def _failures(request, job: Job):
 def params_display(params: dict) -> list[tuple[str, str]]:
     """Parameters as short text: long id lists are counted, filters shown as a query string."""
     rows = []
+    from patron.jobs.bulk.targets import describe_target
+
     for key, value in (params or {}).items():
-        if isinstance(value, list) and len(value) > 10:
+        if key == "target" and isinstance(value, dict):
+            text = describe_target(value)
+        elif isinstance(value, list) and len(value) > 10:
             shown = ", ".join(str(v) for v in value[:10])
             text = f"{len(value):,} ({shown}, …)"
         elif isinstance(value, dict):
@@ -107,6 +111,7 @@ def _detail_context(request, job: Job) -> dict:
         job.actor_user_id == request.user.pk or request.user.has_perm("jobs.change_job")
     )
     return {
+        **_undo_context(request, job),
         "job": job,
         "title": f"Job #{job.pk}: {job.label}",
         "state_badge": state_badge(job),
@@ -116,6 +121,23 @@ def _detail_context(request, job: Job) -> dict:
         "can_cancel": can_cancel,
         "params": params_display(job.params),
     }
+
+
+def _undo_context(request, job: Job) -> dict:
+    """The Undo button of a finished bulk action, or what became of its undo."""
+    from patron.jobs.bulk.engine import UNDO_KIND, action_for_kind, undo_job_for, undo_refusal
+
+    context = {"can_undo": False, "undone_by": None, "undo_of": None}
+    if job.kind == UNDO_KIND:
+        context["undo_of"] = (job.params or {}).get("job")
+        return context
+    if action_for_kind(job.kind) is None or not job.is_finished:
+        return context
+    context["undone_by"] = undo_job_for(job)
+    context["can_undo"] = not undo_refusal(job) and request.user.has_perm(
+        "customers.change_customer"
+    )
+    return context
 
 
 class JobDetailView(PatronView):

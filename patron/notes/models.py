@@ -22,6 +22,15 @@ class NoteQuerySet(RestrictedQuerySet):
             Q(private_to_department=False) | Q(department__in=member_departments(user))
         )
 
+    def unreadable_by(self, user):
+        """Private notes `user` may not read (the complement of `readable_by`)."""
+        if getattr(user, "is_owner", False):
+            return self.none()
+        private = self.filter(private_to_department=True)
+        if user is None or not user.is_authenticated:
+            return private
+        return private.exclude(department__in=member_departments(user))
+
     def for_overview(self):
         return self.select_related("department", "addressed_to").order_by(
             "-pinned", "-created", "-id"

@@ -27,21 +27,35 @@ class SegmentFilterSet(django_filters.FilterSet):
 
 
 class SegmentQueryField(forms.CharField):
-    """Text in the segment language, cleaned to a `CompiledSegment` for `self.user`.
+    """Text in the segment language, cleaned to a `CompiledSegment`.
 
-    The FilterSet sets `user` on the field after building its form.
+    The FilterSet sets `compiler` (or `user`) on the field after building its
+    form. An error keeps its column and suggestion in the error's params, so
+    the list page can point at the spot; the message already names both.
     """
 
     user = None
+    compiler = None
 
     def clean(self, value):
         text = super().clean(value)
         if not text:
             return None
         try:
+            if self.compiler is not None:
+                return self.compiler.compile(text)
             return compile_segment(text, user=self.user)
         except SegmentError as exc:
-            raise forms.ValidationError(exc.message, code="segment") from exc
+            # "%" is escaped: Django and DRF both format messages with their params.
+            raise forms.ValidationError(
+                exc.message.replace("%", "%%"),
+                code="segment",
+                params={
+                    "message": exc.message,
+                    "position": exc.position,
+                    "suggestion": exc.suggestion,
+                },
+            ) from exc
 
 
 class SegmentQueryFilter(django_filters.Filter):

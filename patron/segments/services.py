@@ -47,12 +47,35 @@ def segment_update(
     data = {k: v for k, v in data.items() if k in FIELDS}
     if "query" in data:
         check_query(actor=actor, query=data["query"])
-    return object_update(
-        actor=actor, instance=segment, data=data, expected_version=expected_version
-    )
+    with transaction.atomic():
+        updated = object_update(
+            actor=actor, instance=segment, data=data, expected_version=expected_version
+        )
+        if "query" in data:
+            _check_dynamic_groups(updated)
+    return updated
+
+
+def _check_dynamic_groups(segment: Segment) -> None:
+    """Refuse a new query that the dynamic groups built on it cannot run, e.g. one that
+    names its own group; call inside the update's transaction so it is rolled back."""
+    from patron.groups.dynamic import group_query
+
+    for group in segment.dynamic_groups.all():
+        try:
+            compile_segment(group_query(group), user=None)
+        except SegmentError as exc:
+            raise ValidationError({"query": exc.message}) from exc
 
 
 def segment_delete(*, actor: Actor, segment: Segment) -> None:
     require_perm(actor, Segment, "delete")
     _require_row(actor, segment, "delete")
+    groups = list(segment.dynamic_groups.values_list("name", flat=True)[:3])
+    if groups:
+        names = ", ".join(f"“{name}”" for name in groups)
+        raise ValidationError(
+            f"The segment “{segment}” decides who is in the dynamic group {names}; "
+            "give the group another segment first."
+        )
     object_delete(actor=actor, instance=segment)

@@ -10,6 +10,7 @@ urlpatterns = [
     path("<int:pk>/", views.SegmentDetailView.as_view(), name="detail"),
     path("<int:pk>/edit/", views.SegmentEditView.as_view(), name="edit"),
     path("<int:pk>/delete/", views.SegmentDeleteView.as_view(), name="delete"),
+    path("customer/<int:customer_pk>/", views.CustomerSegmentsView.as_view(), name="customer"),
     path(
         "<int:pk>/explain/<int:customer_pk>/",
         views.SegmentExplainView.as_view(),

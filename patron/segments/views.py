@@ -119,6 +119,13 @@ class SegmentEditView(ObjectEditView):
     template_name = "segments/segment_form.html"
     success_url_name = "segments:list"
 
+    def get_form(self, instance, data=None):
+        form = super().get_form(instance, data)
+        if instance is None and data is None and self.request.GET.get("query"):
+            # "Save as segment" on the customer list brings the list's query along.
+            form.initial["query"] = self.request.GET["query"]
+        return form
+
     def create(self, form):
         return services.segment_create(actor=self.actor, data=form.model_data)
 
@@ -191,3 +198,72 @@ class SegmentExplainView(PatronView):
             else "segments/explain.html"
         )
         return TemplateResponse(request, template, context)
+
+
+CARD_SEGMENTS = 15
+
+
+def memberships_of(customer, user, queries: list[tuple[object, str]]) -> list[dict]:
+    """For each (item, query), whether `customer` is selected, in ONE SELECT.
+
+    Each query becomes a CASE column on the customer's row; a query that
+    cannot run gives `error` instead. Dynamic groups pass `group:"Name"`.
+    """
+    from django.db.models import BooleanField, Case, Value, When
+
+    compiler = Compiler(user)
+    rows, annotations = [], {}
+    for i, (item, text) in enumerate(queries):
+        row = {"item": item, "member": None, "error": ""}
+        try:
+            condition = compiler.compile(text).condition()
+            annotations[f"m{i}"] = Case(
+                When(condition, then=Value(True)), default=Value(False), output_field=BooleanField()
+            )
+        except SegmentError as exc:
+            row["error"] = exc.message
+        rows.append(row)
+    if annotations:
+        values = (
+            Customer.objects.restrict(user, "view")
+            .filter(pk=customer.pk)
+            .annotate(**annotations)
+            .values(*annotations)
+            .get()
+        )
+        for i, row in enumerate(rows):
+            if f"m{i}" in values:
+                row["member"] = bool(values[f"m{i}"])
+    return rows
+
+
+class CustomerSegmentsView(PatronView):
+    """The overview's Segments card: the dynamic groups the customer is in, and each
+    saved segment in or out, with a link to why (SEG-5). Loaded by htmx after the page."""
+
+    model = Segment
+
+    def get(self, request, customer_pk):
+        from patron.groups.dynamic import group_query
+        from patron.groups.models import Group
+
+        customer = get_restricted_object(request, Customer, "view", pk=customer_pk)
+        groups = list(
+            Group.objects.restrict(request.user)
+            .filter(segment__isnull=False)
+            .select_related("segment")
+            .order_by("name")
+        )
+        segments = list(Segment.objects.restrict(request.user, "view")[: CARD_SEGMENTS + 1])
+        queries = [(g, group_query(g)) for g in groups] + [(s, s.query) for s in segments]
+        rows = memberships_of(customer, request.user, queries[: len(groups) + CARD_SEGMENTS])
+        return TemplateResponse(
+            request,
+            "segments/_customer_segments.html",
+            {
+                "customer": customer,
+                "group_rows": rows[: len(groups)],
+                "segment_rows": rows[len(groups) :],
+                "more_segments": len(segments) > CARD_SEGMENTS,
+            },
+        )

@@ -113,3 +113,40 @@ class Status(PatronModel):
             )
         if self.next_status_days and not self.next_status_id:
             raise ValidationError({"next_status": "Choose the status customers move on to."})
+        loop = self.progression_loop()
+        if loop:
+            raise ValidationError(
+                {
+                    "next_status": (
+                        "This would make a loop: "
+                        + " → ".join(loop)
+                        + ". Customers would move round it for ever; end the chain "
+                        "with a status that has no next status."
+                    )
+                }
+            )
+
+    def progression_loop(self) -> list[str]:
+        """The names along the chain of next statuses if it comes back to this
+        status (A → B → A), else []. One query, whatever the chain's length.
+
+        Only a status already saved can be in a loop: nothing points to a new one.
+        """
+        if not self.pk or not self.next_status_id:
+            return []
+        chain = {
+            pk: (name, next_pk)
+            for pk, name, next_pk in Status.objects.exclude(pk=self.pk).values_list(
+                "pk", "name", "next_status_id"
+            )
+        }
+        names = [self.name]
+        seen = {self.pk}
+        current = self.next_status_id
+        while current is not None and current in chain and current not in seen:
+            seen.add(current)
+            name, current = chain[current]
+            names.append(name)
+        if current == self.pk:
+            return [*names, self.name]
+        return []

@@ -11,7 +11,8 @@ class TagForm(PatronModelForm):
         widgets = {
             "colour": forms.TextInput(
                 attrs={"type": "color", "class": "form-control form-control-color"}
-            )
+            ),
+            "description": forms.Textarea(attrs={"rows": 2}),
         }
 
 
@@ -21,3 +22,4 @@ class TagMergeForm(PatronForm):
     def __init__(self, *args, source, queryset, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["target"].queryset = queryset.exclude(pk=source.pk)
+        self.fields["target"].empty_label = "Choose the tag to keep…"

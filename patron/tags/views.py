@@ -1,7 +1,7 @@
 """Tag pages: list, add/edit, merge, delete."""
 
 from django.contrib import messages
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -16,6 +16,7 @@ from patron.core.views import (
     apply_form_errors,
     get_restricted_object,
 )
+from patron.customers.models import Customer
 from patron.tags import services
 from patron.tags.filters import TagFilterSet
 from patron.tags.forms import TagForm, TagMergeForm
@@ -36,12 +37,22 @@ class TagListView(ObjectListView):
     ]
 
     def get_base_queryset(self):
-        return super().get_base_queryset().annotate(customer_count=Count("customer_links"))
+        # A user restricted to groups counts only the customers they can see (ACC-3).
+        visible = None
+        if getattr(self.request.user, "has_customer_restriction", False):
+            customers = Customer.objects.restrict(self.request.user).values("pk")
+            visible = Q(customer_links__customer__in=customers)
+        return (
+            super()
+            .get_base_queryset()
+            .annotate(customer_count=Count("customer_links", filter=visible))
+        )
 
 
 class TagEditView(ObjectEditView):
     model = Tag
     form_class = TagForm
+    template_name = "tags/tag_form.html"
     success_url_name = "tags:list"
 
     def create(self, form):

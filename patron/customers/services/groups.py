@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from django.db import transaction
+from django.utils import timezone
 
 from patron.core import audit
 from patron.core.actor import Actor
@@ -21,6 +22,14 @@ def check_group_rules(groups, customer: Customer | None = None, current=()) -> N
     group is already held when a second one from a single-choice set is asked.
     """
     held = {g.pk for g in current}
+    dynamic = [g for g in groups if g.segment_id is not None and g.pk not in held]
+    if dynamic:
+        raise ValidationError(
+            {
+                "groups": f"“{dynamic[0]}” is a dynamic group: its members are whoever its "
+                "segment selects, so nobody can be added to it by hand."
+            }
+        )
     by_set = defaultdict(list)
     for group in groups:
         by_set[group.group_set_id].append(group)
@@ -108,11 +117,25 @@ def customer_groups_set(
     return locked
 
 
-def customer_group_add(*, actor: Actor, customer: Customer, group: Group) -> Customer:
+def customer_group_add(
+    *, actor: Actor, customer: Customer, group: Group, valid_until=None
+) -> Customer:
+    """Add one group; with `valid_until` (a date) the membership ends by itself after that
+    day (the scheduler removes it and logs it, see `patron.groups.schedule`)."""
     current = list(customer.groups.select_related("group_set"))
     if any(g.pk == group.pk for g in current):
         raise ValidationError({"groups": f"{customer.name} is already in “{group}”."})
-    return customer_groups_set(actor=actor, customer=customer, groups=[*current, group])
+    if valid_until is not None and valid_until < timezone.localdate():
+        raise ValidationError(
+            {"valid_until": "The last day of a membership cannot be in the past."}
+        )
+    with transaction.atomic():
+        customer = customer_groups_set(actor=actor, customer=customer, groups=[*current, group])
+        if valid_until is not None:
+            GroupMembership.objects.filter(customer=customer, group=group).update(
+                valid_until=valid_until
+            )
+    return customer
 
 
 def customer_group_remove(*, actor: Actor, customer: Customer, group: Group) -> Customer:

@@ -239,8 +239,12 @@ def statuses_progress_due(*, today: datetime.date | None = None) -> int:
 
 
 def status_schedule_run(*, today: datetime.date | None = None) -> dict:
-    """One pass of the status scheduler: pending changes first, then progressions."""
+    """One pass of the status scheduler: pending changes first, then progressions,
+    then the groups' scheduled work (temporary memberships, dynamic group history)."""
+    from patron.groups.schedule import groups_schedule_run
+
     return {
         "applied": status_changes_apply_due(today=today),
         "progressed": statuses_progress_due(today=today),
+        **groups_schedule_run(today=today),
     }

@@ -13,15 +13,21 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 
+from patron.banners.overview import overview_context as banners_context
+from patron.calls.overview import overview_context as calls_context
 from patron.core.actor import Actor
 from patron.core.errors import ConflictError, ValidationError
-from patron.core.views import PatronView, get_restricted_object
+from patron.core.views import PatronView
 from patron.customers import services
 from patron.customers.forms import NotesForm, StatusChangeForm
 from patron.customers.models import Customer
+from patron.customfields.overview import overview_context as custom_fields_context
 from patron.events.models import Event
 from patron.groups.models import Group
+from patron.notes.overview import overview_context as notes_context
 from patron.tags.models import Tag
+from patron.tasks.overview import overview_context as tasks_context
+from patron.tickets.overview import overview_context as tickets_context
 
 EVENTS_PER_PAGE = 20
 
@@ -57,6 +63,13 @@ def card_context(request, customer, **extra) -> dict:
         "groups": groups,
         "contacts": contacts,
         "primary_contact": next((c for c in contacts if c.is_primary), None),
+        # The referrer may be outside a restricted user's groups (ACC-3): name it only if visible.
+        "referrer": (
+            customer.referred_by
+            if customer.referred_by_id
+            and Customer.objects.restrict(user).filter(pk=customer.referred_by_id).exists()
+            else None
+        ),
         "can_change": can_change,
         "can_add_contact": user.has_perm("customers.add_contact"),
         "can_create_groups": user.has_perm("groups.add_group"),
@@ -80,12 +93,26 @@ def card_context(request, customer, **extra) -> dict:
     return context
 
 
+# The work cards each app provides: `overview_context(request, customer)` gives
+# the context of its `_customer_*.html` partial, in a fixed number of queries.
+WORK_CARDS = (
+    banners_context,
+    notes_context,
+    tasks_context,
+    tickets_context,
+    calls_context,
+    custom_fields_context,
+)
+
+
 class CustomerDetailView(PatronView):
     model = Customer
 
     def get(self, request, pk):
         customer = load_customer(request, pk)
         context = card_context(request, customer)
+        for work_card_context in WORK_CARDS:
+            context.update(work_card_context(request, customer))
         context["events"] = events_page(request, customer)
         context["title"] = customer.name
         return TemplateResponse(request, "customers/customer_detail.html", context)
@@ -149,7 +176,16 @@ class CardActionView(PatronView):
 
 
 def _restricted(request, model, pk):
-    return get_restricted_object(request, model, "view", pk=pk)
+    """The tag or group a card posted. One deleted since the page was opened (or
+    never visible to the user) is a message on the card, not a silent 404."""
+    visible = model.objects.restrict(request.user, "view")
+    obj = visible.filter(pk=pk).first() if str(pk or "").isdigit() else None
+    if obj is None:
+        raise ValidationError(
+            f"That {model._meta.verbose_name} no longer exists; "
+            "reload the page to see the current ones."
+        )
+    return obj
 
 
 class TagAddView(CardActionView):

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from patron.segments.language.compiler import CompiledSegment, Compiler
 from patron.segments.language.explain import Explanation, TermResult, explain
-from patron.segments.language.syntax import SegmentError, parse
+from patron.segments.language.syntax import SegmentError, parse, quote_value
 
 __all__ = [
     "CompiledSegment",
@@ -30,6 +30,7 @@ __all__ = [
     "compile_segment",
     "explain",
     "parse",
+    "quote_value",
     "segment_queryset",
 ]
 

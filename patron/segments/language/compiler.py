@@ -16,6 +16,7 @@ from django.db.models import (
     Case,
     DecimalField,
     Exists,
+    ExpressionWrapper,
     F,
     Func,
     OuterRef,
@@ -30,6 +31,10 @@ from patron.segments.language import fields
 from patron.segments.language.syntax import And, Not, Or, SegmentError, Term, leaves, parse
 
 ALWAYS = Q(pk__isnull=False)
+
+
+class SelfReferenceError(SegmentError):
+    """A dynamic group's segment that names the group itself, however indirectly."""
 
 
 class JSONNumber(Func):
@@ -63,6 +68,8 @@ class NamedRow:
     pk: int
     name: str
     path: str = ""
+    set_id: int | None = None
+    query: str | None = None  # a dynamic group's segment
 
 
 def _models():
@@ -104,10 +111,13 @@ class CompiledSegment:
 class Compiler:
     """Compiles queries for one user; each list of names is read at most once."""
 
-    def __init__(self, user, *, today=None):
+    def __init__(self, user, *, today=None, expanding: tuple = ()):
         self.user = user
         self.today = today
         self._names: dict[str, list[NamedRow]] = {}
+        # Dynamic groups being expanded, outermost first: a segment that names
+        # its own group (directly or through another group) is refused.
+        self.expanding = expanding
 
     # Names -----------------------------------------------------------------
     def names(self, field: str) -> list[NamedRow]:
@@ -117,8 +127,10 @@ class Compiler:
             qs = model.objects.all() if self.user is None else model.objects.restrict(self.user)
             if field == "group":
                 rows = [
-                    NamedRow(pk, name, path)
-                    for pk, name, path in qs.values_list("pk", "name", "path")
+                    NamedRow(pk, name, path, set_id, query)
+                    for pk, name, path, set_id, query in qs.values_list(
+                        "pk", "name", "path", "group_set_id", "segment__query"
+                    )
                 ]
             else:
                 rows = [NamedRow(pk, name) for pk, name in qs.values_list("pk", "name")]
@@ -177,16 +189,17 @@ class Compiler:
                 links = CustomerTag.objects.filter(customer_id=OuterRef("pk"), tag_id=row.pk)
                 return Q(Exists(links))
             if spec.name == "group":
-                ids = [g.pk for g in self.names("group") if g.path.startswith(row.path)]
+                subtree = [g for g in self.names("group") if g.path.startswith(row.path)]
                 members = GroupMembership.objects.filter(
-                    customer_id=OuterRef("pk"), group_id__in=ids or [row.pk]
+                    customer_id=OuterRef("pk"), group_id__in=[g.pk for g in subtree] or [row.pk]
                 )
-                return Q(Exists(members))
+                return self._with_dynamic(Q(Exists(members)), subtree, term)
             if spec.name == "group.set":
                 members = GroupMembership.objects.filter(
                     customer_id=OuterRef("pk"), group_set_id=row.pk
                 )
-                return Q(Exists(members))
+                in_set = [g for g in self.names("group") if g.set_id == row.pk]
+                return self._with_dynamic(Q(Exists(members)), in_set, term)
             column = {"status": "status_id", "class": "customer_class_id"}.get(
                 spec.name, "department_id"
             )
@@ -225,7 +238,42 @@ class Compiler:
                 "contact": Q(),
             }[value]
             return Q(Exists(Contact.objects.filter(contact, customer_id=OuterRef("pk"))))
-        return self._custom_q(term)
+        return definite(self._custom_q(term))
+
+    def _with_dynamic(self, static: Q, groups: list[NamedRow], term: Term) -> Q:
+        """`static` widened by the live members of the dynamic groups among `groups`.
+
+        A dynamic group's members are the same for everyone, so its segment
+        is compiled as system work (every name visible); what a restricted
+        user then sees of them is still limited by their own base queryset.
+        """
+        q = static
+        for group in groups:
+            if group.query is None:
+                continue
+            if group.pk in self.expanding:
+                chain = " → ".join(
+                    next((g.name for g in self.names("group") if g.pk == pk), "?")
+                    for pk in (*self.expanding, group.pk)
+                )
+                raise SelfReferenceError(
+                    f"group '{group.name}' at column {term.value_column} is a dynamic group whose "
+                    f"segment refers back to itself ({chain})",
+                    term.value_column,
+                )
+            inner = Compiler(None, today=self.today, expanding=(*self.expanding, group.pk))
+            try:
+                compiled = inner.compile(group.query)
+            except SelfReferenceError:
+                raise
+            except SegmentError as exc:
+                raise SegmentError(
+                    f"group '{group.name}' at column {term.value_column} is a dynamic group whose "
+                    f"segment cannot run: {exc.message}",
+                    term.value_column,
+                ) from exc
+            q |= definite(compiled.condition())
+        return q
 
     def _custom_q(self, term: Term) -> Q:
         key = fields.custom_key(term.field)
@@ -245,6 +293,23 @@ class Compiler:
                 # SQLite reads a JSON true as 1, so compare it as JSON too.
                 match |= Q(**{f"custom_fields__{key}__exact": fields.truth(value)})
         return has_key & match
+
+
+def definite(q: Q) -> Q:
+    """`q` as a condition that is always true or false, never SQL NULL.
+
+    A JSON comparison is NULL for a customer whose value is missing or not a
+    number, and `NOT NULL` is still NULL, so `not custom.speed>50` would
+    drop such customers. Read through CASE, NULL counts as false and `not`
+    selects exactly the other customers. Plain columns need no help: Django
+    already adds `IS NOT NULL` to negated lookups on nullable columns.
+    """
+    return Q(
+        ExpressionWrapper(
+            Case(When(q, then=Value(True)), default=Value(False)),
+            output_field=BooleanField(),
+        )
+    )
 
 
 def _number_lookup(key: str, lookup: str, number):

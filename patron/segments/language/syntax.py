@@ -113,6 +113,21 @@ class Not:
     item: object
 
 
+_BARE_VALUE = re.compile(r"[A-Za-z0-9_.@+/\-]+")
+
+
+def quote_value(value: str) -> str:
+    """`value` written so the parser reads it back as exactly one value.
+
+    Simple words stay bare (`vip`); anything with spaces, quotes, brackets or
+    a keyword is put in double quotes (`"London Region"`).
+    """
+    value = str(value)
+    if _BARE_VALUE.fullmatch(value) and value.lower() not in {"and", "or", "not"}:
+        return value
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def unquote(raw: str) -> str:
     return re.sub(r"\\(.)", r"\1", raw[1:-1])
 

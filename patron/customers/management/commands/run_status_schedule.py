@@ -35,3 +35,7 @@ class Command(BaseCommand):
             f"Applied {result['applied']} scheduled change(s); "
             f"moved {result['progressed']} customer(s) on to their next status."
         )
+        self.stdout.write(
+            f"Ended {result['memberships_ended']} temporary group membership(s); dynamic groups: "
+            f"{result['dynamic_entered']} customer(s) entered, {result['dynamic_left']} left."
+        )

@@ -1,0 +1,214 @@
+"""Imports, exports and phone lists in the REST API.
+
+- `POST /api/imports/` (multipart `file`) stores a file and queues its dry
+  run; `GET /api/imports/<id>/` shows the state, row count and per-row
+  errors; `POST /api/imports/<id>/apply/` starts the all-or-nothing import.
+- `POST /api/exports/` starts an export of the customers the list
+  parameters choose; `GET /api/exports/<job id>/download/` returns the file.
+- `POST /api/phone-lists/preview/` and `/apply/` add customers to a group
+  from phone numbers.
+"""
+
+from django.http import QueryDict
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+
+from patron.core.actor import Actor
+from patron.core.errors import ValidationError
+from patron.imports.exporting import FORMATS
+from patron.imports.jobs import EXPORT_JOB
+from patron.imports.models import CustomerImport
+from patron.imports.phone_lists import phone_list_apply, phone_list_preview
+from patron.imports.services import import_apply_start, import_upload
+from patron.imports.views import export_download_response
+from patron.jobs.api import JobSerializer
+from patron.jobs.models import Job
+from patron.jobs.services import job_enqueue
+
+
+class RowErrorSerializer(serializers.Serializer):
+    row = serializers.IntegerField()
+    column = serializers.CharField()
+    message = serializers.CharField()
+
+
+class CustomerImportSerializer(serializers.ModelSerializer):
+    errors = RowErrorSerializer(many=True, read_only=True)
+    check_job = JobSerializer(read_only=True)
+    apply_job = JobSerializer(read_only=True)
+
+    class Meta:
+        model = CustomerImport
+        fields = [
+            "id",
+            "original_name",
+            "file_format",
+            "size",
+            "state",
+            "row_count",
+            "error_count",
+            "errors",
+            "preview",
+            "created_count",
+            "check_job",
+            "apply_job",
+            "created",
+            "checked_at",
+            "applied_at",
+        ]
+        read_only_fields = fields
+
+
+class ImportUploadSerializer(serializers.Serializer):
+    file = serializers.FileField()
+
+
+class ExportRequestSerializer(serializers.Serializer):
+    """`filter`: the customer list's parameters (filters, `q`, repeated `ids`), as a
+    query string or an object."""
+
+    format = serializers.ChoiceField(choices=list(FORMATS), default="csv")
+    filter = serializers.JSONField(required=False)
+
+
+class PhoneListRequestSerializer(serializers.Serializer):
+    group = serializers.IntegerField()
+    numbers = serializers.CharField(help_text="One phone number per line, with country code.")
+
+
+class PhoneListResultSerializer(serializers.Serializer):
+    group = serializers.IntegerField()
+    applied = serializers.BooleanField()
+    matched = serializers.ListField(child=serializers.DictField())
+    problems = serializers.ListField(child=serializers.DictField())
+    to_add = serializers.ListField(child=serializers.DictField(), required=False)
+    added = serializers.ListField(child=serializers.DictField(), required=False)
+    already_in_group = serializers.ListField(child=serializers.DictField())
+    conflicts = serializers.ListField(child=serializers.DictField())
+
+
+class _ActorMixin:
+    @property
+    def actor(self) -> Actor:
+        return Actor.from_request(self.request)
+
+
+class CustomerImportViewSet(
+    _ActorMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Customer files: upload (dry run as a job), the per-row errors, then apply."""
+
+    serializer_class = CustomerImportSerializer
+    permission_classes = [permissions.IsAuthenticated]
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    lookup_value_regex = r"\d+"
+    ordering = "-id"
+
+    def get_queryset(self):
+        return CustomerImport.objects.restrict(self.request.user).select_related(
+            "check_job", "apply_job"
+        )
+
+    @extend_schema(request=ImportUploadSerializer, responses={201: CustomerImportSerializer})
+    def create(self, request):
+        """Upload a CSV or XLSX file; poll the import until `state` is no longer `checking`."""
+        upload = request.FILES.get("file")
+        customer_import = import_upload(actor=self.actor, upload=upload)
+        data = CustomerImportSerializer(customer_import).data
+        response = Response(data, status=status.HTTP_201_CREATED)
+        response["Location"] = f"/api/imports/{customer_import.pk}/"
+        return response
+
+    @extend_schema(request=None, responses={202: JobSerializer})
+    @action(detail=True, methods=["post"])
+    def apply(self, request, pk=None):
+        """Import every row of a checked, error-free file in one transaction, as a job."""
+        customer_import = self.get_object()
+        job = import_apply_start(
+            actor=self.actor,
+            customer_import=customer_import,
+            idempotency_key=request.headers.get("Idempotency-Key"),
+        )
+        response = Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+        response["Location"] = f"/api/jobs/{job.pk}/"
+        return response
+
+
+class ExportViewSet(_ActorMixin, viewsets.GenericViewSet):
+    """Exports of customers to CSV or XLSX, run as jobs."""
+
+    permission_classes = [permissions.IsAuthenticated]
+    serializer_class = ExportRequestSerializer
+    lookup_value_regex = r"\d+"
+
+    def get_queryset(self):
+        return Job.objects.restrict(self.request.user).filter(kind=EXPORT_JOB)
+
+    @extend_schema(request=ExportRequestSerializer, responses={202: JobSerializer})
+    def create(self, request):
+        """Start an export; the job's `result_summary.file` is set once the file is ready."""
+        serializer = ExportRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        value = serializer.validated_data.get("filter") or {}
+        if isinstance(value, QueryDict):
+            value = value.urlencode()
+        if not isinstance(value, str | dict):
+            raise ValidationError({"filter": "Give the filter as a query string or an object."})
+        job = job_enqueue(
+            actor=self.actor,
+            kind=EXPORT_JOB,
+            params={"format": serializer.validated_data["format"], "filter": value},
+            idempotency_key=request.headers.get("Idempotency-Key"),
+        )
+        response = Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+        response["Location"] = f"/api/jobs/{job.pk}/"
+        return response
+
+    @extend_schema(
+        request=None,
+        responses={
+            (200, "application/octet-stream"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="The CSV or XLSX file."
+            )
+        },
+    )
+    @action(detail=True, methods=["get"])
+    def download(self, request, pk=None):
+        """The exported file (404 until the job has succeeded)."""
+        return export_download_response(self.get_object())
+
+
+class PhoneListViewSet(_ActorMixin, viewsets.GenericViewSet):
+    """Add customers to a group from phone numbers: preview, then apply."""
+
+    permission_classes = [permissions.IsAuthenticated]
+    serializer_class = PhoneListRequestSerializer
+
+    def _run(self, service):
+        serializer = PhoneListRequestSerializer(data=self.request.data)
+        serializer.is_valid(raise_exception=True)
+        result = service(
+            actor=self.actor,
+            group=serializer.validated_data["group"],
+            text=serializer.validated_data["numbers"],
+        )
+        return Response(result.as_dict())
+
+    @extend_schema(request=PhoneListRequestSerializer, responses=PhoneListResultSerializer)
+    @action(detail=False, methods=["post"])
+    def preview(self, request):
+        """Which lines match which customers, and which are invalid, duplicate or unknown."""
+        return self._run(phone_list_preview)
+
+    @extend_schema(request=PhoneListRequestSerializer, responses=PhoneListResultSerializer)
+    @action(detail=False, methods=["post"])
+    def apply(self, request):
+        """Add the matched customers to the group; conflicts are listed, not skipped silently."""
+        return self._run(phone_list_apply)

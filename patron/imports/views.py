@@ -1,0 +1,272 @@
+"""Pages: upload a customer file and apply it, export a list, phone list → group."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+
+from patron.core.errors import PermissionDenied, ValidationError
+from patron.core.views import PatronView, apply_form_errors, get_restricted_object
+from patron.imports import exporting
+from patron.imports.checking import group_errors_by_row
+from patron.imports.columns import COLUMNS, LIST_SEPARATOR
+from patron.imports.forms import ExportForm, ImportUploadForm, PhoneListForm
+from patron.imports.jobs import EXPORT_JOB
+from patron.imports.models import CustomerImport
+from patron.imports.phone_lists import phone_list_apply, phone_list_preview
+from patron.imports.services import IMPORT_PERMISSION, import_apply_start, import_upload
+from patron.jobs.models import Job
+from patron.jobs.services import job_enqueue
+from patron.jobs.views import state_badge, with_live_progress
+
+ERRORS_SHOWN = 200
+
+
+def _messages(exc) -> list[str]:
+    if hasattr(exc, "error_dict"):
+        return [m for errors in exc.message_dict.values() for m in errors]
+    return getattr(exc, "messages", None) or [str(exc)]
+
+
+def _job_context(job: Job | None) -> dict:
+    if job is None:
+        return {}
+    job = with_live_progress(job)
+    return {"job": job, "state_badge": state_badge(job)}
+
+
+class ImportView(PatronView):
+    """Upload a file; the uploader's recent imports below."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not request.user.has_perm(IMPORT_PERMISSION):
+            raise DjangoPermissionDenied("Your role does not allow you to add customers.")
+        return super().dispatch(request, *args, **kwargs)
+
+    def render(self, form, status=200):
+        recent = CustomerImport.objects.restrict(self.request.user).select_related(
+            "apply_job", "check_job"
+        )[:10]
+        return TemplateResponse(
+            self.request,
+            "imports/import_upload.html",
+            {
+                "title": "Import customers",
+                "form": form,
+                "recent": recent,
+                "columns": COLUMNS,
+                "separator": LIST_SEPARATOR,
+            },
+            status=status,
+        )
+
+    def get(self, request):
+        return self.render(ImportUploadForm())
+
+    def post(self, request):
+        form = ImportUploadForm(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                customer_import = import_upload(actor=self.actor, upload=form.cleaned_data["file"])
+            except (ValidationError, PermissionDenied) as exc:
+                if isinstance(exc, ValidationError):
+                    apply_form_errors(form, exc)
+                else:
+                    form.add_error(None, str(exc))
+            else:
+                return HttpResponseRedirect(customer_import.get_absolute_url())
+        return self.render(form, status=400)
+
+
+def _import_context(request, customer_import: CustomerImport) -> dict:
+    check_job = customer_import.check_job
+    apply_job = customer_import.apply_job
+    errors = customer_import.errors[:ERRORS_SHOWN]
+    return {
+        "title": f"Import #{customer_import.pk}: {customer_import.original_name}",
+        "imp": customer_import,
+        "check": _job_context(check_job),
+        "apply": _job_context(apply_job),
+        "errors": errors,
+        "error_rows": group_errors_by_row(errors),
+        "errors_shown": len(errors),
+        "polling": (check_job is not None and not check_job.is_finished)
+        or (apply_job is not None and not apply_job.is_finished),
+        "can_apply": customer_import.state == CustomerImport.State.READY
+        and (apply_job is None or apply_job.state in (Job.State.FAILED, Job.State.CANCELLED)),
+        "list_url": reverse("customers:list"),
+    }
+
+
+class ImportDetailView(PatronView):
+    def get(self, request, pk):
+        customer_import = get_restricted_object(request, CustomerImport, pk=pk)
+        return TemplateResponse(
+            request, "imports/import_detail.html", _import_context(request, customer_import)
+        )
+
+
+class ImportStatusView(PatronView):
+    """The htmx partial polled while a check or an apply job runs."""
+
+    def get(self, request, pk):
+        customer_import = get_restricted_object(request, CustomerImport, pk=pk)
+        return TemplateResponse(
+            request, "imports/_import_status.html", _import_context(request, customer_import)
+        )
+
+
+class ImportApplyView(PatronView):
+    def post(self, request, pk):
+        customer_import = get_restricted_object(request, CustomerImport, pk=pk)
+        try:
+            job = import_apply_start(actor=self.actor, customer_import=customer_import)
+        except (ValidationError, PermissionDenied) as exc:
+            for message in _messages(exc):
+                messages.error(request, message)
+        else:
+            messages.success(request, f"Started job #{job.pk}: importing the customers.")
+        return HttpResponseRedirect(customer_import.get_absolute_url())
+
+
+# --- export ----------------------------------------------------------------------------
+
+
+class ExportView(PatronView):
+    """GET with the list's parameters: choose a format. POST: start the export job."""
+
+    def _data(self, request):
+        if request.method == "POST":
+            return exporting.filter_data(request.POST.get("query", ""))
+        return exporting.filter_data(request.GET)
+
+    def get(self, request):
+        data = self._data(request)
+        return self.render(ExportForm(), data)
+
+    def render(self, form, data, status=200, problems=()):
+        count = None
+        problems = list(problems)
+        if not problems:
+            try:
+                count = exporting.export_queryset(self.actor, data).count()
+            except ValidationError as exc:
+                problems = _messages(exc)
+        return TemplateResponse(
+            self.request,
+            "imports/export_form.html",
+            {
+                "title": "Export customers",
+                "form": form,
+                "query": data.urlencode(),
+                "count": count,
+                "problems": problems,
+                "back_url": reverse("customers:list") + (f"?{data.urlencode()}" if data else ""),
+            },
+            status=status,
+        )
+
+    def post(self, request):
+        data = self._data(request)
+        form = ExportForm(request.POST)
+        if not form.is_valid():
+            return self.render(form, data, status=400)
+        params = {"format": form.cleaned_data["format"], "filter": data.urlencode()}
+        try:
+            job = job_enqueue(actor=self.actor, kind=EXPORT_JOB, params=params)
+        except (ValidationError, PermissionDenied) as exc:
+            return self.render(form, data, status=400, problems=_messages(exc))
+        return HttpResponseRedirect(reverse("imports:export_detail", args=[job.pk]))
+
+
+def _export_job(request, pk) -> Job:
+    job = get_restricted_object(request, Job, pk=pk)
+    if job.kind != EXPORT_JOB:
+        raise Http404("No such export.")
+    return job
+
+
+def _export_context(job: Job) -> dict:
+    return {
+        "title": f"Export #{job.pk}",
+        **_job_context(job),
+        "file": (job.result_summary or {}).get("file") if job.state == Job.State.SUCCEEDED else "",
+    }
+
+
+class ExportDetailView(PatronView):
+    def get(self, request, pk):
+        job = _export_job(request, pk)
+        return TemplateResponse(request, "imports/export_detail.html", _export_context(job))
+
+
+class ExportStatusView(PatronView):
+    def get(self, request, pk):
+        job = _export_job(request, pk)
+        return TemplateResponse(request, "imports/_export_status.html", _export_context(job))
+
+
+def export_download_response(job: Job) -> FileResponse:
+    """The finished export's file as an attachment; 404 while there is none."""
+    name = (job.result_summary or {}).get("file") if job.state == Job.State.SUCCEEDED else ""
+    path = exporting.export_path(name) if name else None
+    if path is None or not path.exists():
+        raise Http404("This export has no file (it has not finished, or it was removed).")
+    file_format = (job.result_summary or {}).get("format", "csv")
+    stamp = timezone.localtime(job.finished_at or timezone.now()).strftime("%Y%m%d-%H%M")
+    return FileResponse(
+        open(path, "rb"), as_attachment=True, filename=f"customers-{stamp}.{file_format}"
+    )
+
+
+class ExportDownloadView(PatronView):
+    def get(self, request, pk):
+        return export_download_response(_export_job(request, pk))
+
+
+# --- phone list ------------------------------------------------------------------------
+
+
+class PhoneListView(PatronView):
+    """Choose a group, paste numbers; preview what matches, then apply."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not request.user.has_perm("customers.change_customer"):
+            raise DjangoPermissionDenied("Your role does not allow you to change customers.")
+        return super().dispatch(request, *args, **kwargs)
+
+    def render(self, form, result=None, status=200):
+        return TemplateResponse(
+            self.request,
+            "imports/phone_list.html",
+            {"title": "Add customers to a group from a phone list", "form": form, "result": result},
+            status=status,
+        )
+
+    def get(self, request):
+        initial = {"group": request.GET.get("group")} if request.GET.get("group") else None
+        return self.render(PhoneListForm(initial=initial, user=request.user))
+
+    def post(self, request):
+        form = PhoneListForm(request.POST, user=request.user)
+        if not form.is_valid():
+            return self.render(form, status=400)
+        apply = request.POST.get("action") == "apply"
+        service = phone_list_apply if apply else phone_list_preview
+        try:
+            data = form.cleaned_data
+            result = service(actor=self.actor, group=data["group"], text=data["numbers"])
+        except ValidationError as exc:
+            apply_form_errors(form, exc)
+            return self.render(form, status=400)
+        if apply:
+            messages.success(
+                request,
+                f"Added {len(result.to_add)} customer(s) to “{result.group}”"
+                + (f"; {len(result.conflicts)} could not be added." if result.conflicts else "."),
+            )
+        return self.render(form, result)

@@ -1,0 +1,430 @@
+"""The bulk actions: their parameters, which customers they change, and how.
+
+Each action names the field it changes (the name the event log uses), picks
+the customers that will change with one queryset, reports the ones that
+would break a rule, and writes its changes with the statements in `sql.py`.
+Undo runs the same `write` on rows with before and after swapped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+
+from patron.core.actor import Actor
+from patron.core.errors import ValidationError
+from patron.customers.models import Customer, CustomerTag, GroupMembership
+from patron.departments.models import Department
+from patron.groups.models import Group
+from patron.jobs.bulk import sql
+from patron.jobs.models import JobChange
+from patron.statuses.models import Status
+from patron.tags.models import Tag
+
+
+def _restricted(model, actor: Actor):
+    return model.objects.all() if actor.user is None else model.objects.restrict(actor.user)
+
+
+def _pick(model, actor: Actor, value, field: str, message: str):
+    obj = None
+    with contextlib.suppress(TypeError, ValueError):
+        if value not in (None, ""):
+            obj = _restricted(model, actor).filter(pk=int(value)).first()
+    if obj is None:
+        raise ValidationError({field: message})
+    return obj
+
+
+class BulkAction:
+    """One kind of bulk change. Subclasses fill in the hooks below."""
+
+    name = ""
+    label = ""
+    title = ""  # the job type's label
+    field = ""  # the event log's name for what changes
+    event_action = "updated"
+    acts_on_archived = False
+
+    def clean(self, actor: Actor, params: dict) -> dict:
+        """The action's own parameters in stored form, or ValidationError by field."""
+        return {}
+
+    def describe(self, params: dict) -> str:
+        """The action in a sentence, e.g. "Add the tag “VIP”"."""
+        return self.label
+
+    def candidates(self, chosen, params: dict):
+        """The chosen customers this action may act on (archived ones are refused)."""
+        return chosen if self.acts_on_archived else chosen.filter(archived=False)
+
+    def changing(self, candidates, params: dict):
+        """The candidates whose value is not already what the action sets."""
+        raise NotImplementedError
+
+    def conflicts(self, changing, params: dict) -> tuple[Q, list[tuple[Customer, str]]]:
+        """Customers that would break a rule: a condition to exclude them, and why."""
+        return Q(pk__in=[]), []
+
+    def record(self, job, eligible, params: dict, when) -> int:
+        """Write the JobChange rows for `eligible`; how many customers change."""
+        raise NotImplementedError
+
+    def write(self, job, when) -> None:
+        """Make each customer's value what its JobChange row says (`after`)."""
+        raise NotImplementedError
+
+    def changes_sql(self) -> str:
+        """SQL for the event's [before, after] of the JobChange row `jc` (customer `c`)."""
+        raise NotImplementedError
+
+    def sample(self, customers: list[Customer], params: dict) -> list[tuple[str, str]]:
+        """(before, after) as text for the preview's sample customers."""
+        raise NotImplementedError
+
+    def touches(self, change_pair, params: dict) -> bool:
+        """Whether a later event's [before, after] for this field touched what this job set."""
+        return True
+
+    def after_write(self, job, actor, params, when, upto: int):
+        """Extra bookkeeping after each batch of events (rows with ids up to `upto`)."""
+
+
+# --- tags and groups --------------------------------------------------------------------
+
+
+class _LinkAction(BulkAction):
+    model = None  # Tag or Group
+    link_field = ""  # "tag" or "group"
+    param = ""
+    adding = True
+
+    def _obj(self, params):
+        return self.model.objects.get(pk=params[self.param])
+
+    def describe(self, params):
+        return f"{self.label} “{self._obj(params)}”"
+
+    def _link_exists(self, params):
+        links = CustomerTag if self.model is Tag else GroupMembership
+        return Exists(
+            links.objects.filter(
+                customer_id=OuterRef("pk"), **{f"{self.link_field}_id": params[self.param]}
+            )
+        )
+
+    def changing(self, candidates, params):
+        exists = self._link_exists(params)
+        return candidates.exclude(exists) if self.adding else candidates.filter(exists)
+
+    def record(self, job, eligible, params, when):
+        value = str(params[self.param])
+        before, after = ("NULL", value) if self.adding else (f"'{int(value)}'", None)
+        return sql.record_changes(job, eligible, self.field, before, after)
+
+    def changes_sql(self):
+        links = CustomerTag if self.model is Tag else GroupMembership
+        tables = (links._meta.db_table, f"{self.link_field}_id", self.model._meta.db_table)
+        return sql.json_array(sql.link_names(*tables, "before"), sql.link_names(*tables, "after"))
+
+    def current_names(self, customer_ids) -> dict[int, list[str]]:
+        links = CustomerTag if self.model is Tag else GroupMembership
+        current: dict[int, list[str]] = {pk: [] for pk in customer_ids}
+        for customer_id, name in links.objects.filter(customer_id__in=customer_ids).values_list(
+            "customer_id", f"{self.link_field}__name"
+        ):
+            current[customer_id].append(name)
+        return current
+
+    def sample(self, customers, params):
+        name = str(self._obj(params))
+        current = self.current_names([c.pk for c in customers])
+        rows = []
+        for customer in customers:
+            now = sorted(current[customer.pk])
+            then = sorted({*now, name}) if self.adding else [n for n in now if n != name]
+            rows.append((", ".join(now) or "—", ", ".join(then) or "—"))
+        return rows
+
+    def touches(self, change_pair, params):
+        name = str(self._obj(params))
+        try:
+            before, after = change_pair
+            return name in set(before or []) ^ set(after or [])
+        except (TypeError, ValueError):
+            return True
+
+
+class AddTag(_LinkAction):
+    name, label, field, event_action = "add_tag", "Add the tag", "tags", "tags_changed"
+    title = "Bulk add tag"
+    model, link_field, param = Tag, "tag", "tag"
+
+    def clean(self, actor, params):
+        tag = _pick(Tag, actor, params.get("tag"), "tag", "Choose an existing tag.")
+        return {"tag": tag.pk}
+
+    def write(self, job, when):
+        sql.set_tag_links(job, when)
+
+
+class RemoveTag(AddTag):
+    name, label, title = "remove_tag", "Remove the tag", "Bulk remove tag"
+    adding = False
+
+
+class SetGroup(_LinkAction):
+    name, label, field, event_action = "set_group", "Put in the group", "groups", "groups_changed"
+    title = "Bulk set group"
+    model, link_field, param = Group, "group", "group"
+
+    def clean(self, actor, params):
+        group = _pick(Group, actor, params.get("group"), "group", "Choose an existing group.")
+        if group.archived:
+            raise ValidationError(
+                {"group": f"“{group}” is archived and cannot be given to customers."}
+            )
+        if getattr(group, "segment_id", None) is not None:
+            raise ValidationError(
+                {
+                    "group": f"“{group}” is a dynamic group: its members are whoever its "
+                    "segment selects, so nobody can be added to it by hand."
+                }
+            )
+        return {"group": group.pk}
+
+    def conflicts(self, changing, params):
+        group = Group.objects.select_related("group_set").get(pk=params["group"])
+        rules = []
+        if group.group_set.single_choice:
+            rules.append(
+                (
+                    GroupMembership.objects.filter(group__group_set_id=group.group_set_id),
+                    f"is already in “{{other}}” of the single-choice set “{group.group_set}”; "
+                    "remove it from there first.",
+                )
+            )
+        if group.payment_group:
+            rules.append(
+                (
+                    GroupMembership.objects.filter(group__payment_group=True),
+                    "is already in the payment group “{other}”; a customer can be in only one.",
+                )
+            )
+        exclude = Q(pk__in=[])
+        failures = []
+        reported = set()
+        for memberships, message in rules:
+            others = memberships.exclude(group_id=group.pk)
+            exclude |= Q(Exists(others.filter(customer_id=OuterRef("pk"))))
+            rows = (
+                others.filter(customer__in=changing.values("pk"))
+                .order_by("customer_id")
+                .values_list(
+                    "customer_id", "customer__name", "customer__account_number", "group__name"
+                )
+            )
+            for customer_id, name, number, other in rows:
+                if customer_id in reported:
+                    continue
+                reported.add(customer_id)
+                customer = Customer(pk=customer_id, name=name, account_number=number)
+                failures.append((customer, f"{name} {message.format(other=other)}"))
+        return exclude, failures
+
+    def write(self, job, when):
+        sql.set_group_links(job, when)
+        added = JobChange.objects.filter(job=job, field="groups", after__isnull=False)
+        if added.exists():
+            Group.objects.filter(
+                pk__in=[int(v) for v in added.values_list("after", flat=True).distinct()],
+                was_used=False,
+            ).update(was_used=True)
+
+
+# --- fields on the customer row ------------------------------------------------------------
+
+
+class ChangeStatus(BulkAction):
+    name, label, field, event_action = (
+        "change_status",
+        "Change the status to",
+        "status",
+        "status_changed",
+    )
+    title = "Bulk status change"
+
+    def clean(self, actor, params):
+        status = _pick(Status, actor, params.get("status"), "status", "Choose an existing status.")
+        errors = {}
+        if status.availability == Status.Availability.HISTORICAL:
+            errors["status"] = f"“{status}” is a historical status and cannot be newly assigned."
+        elif not status.visible_in_backend:
+            errors["status"] = f"“{status}” is hidden and cannot be assigned."
+        reason = str(params.get("reason") or "").strip()
+        if status.require_reason and not reason:
+            errors["reason"] = f"A reason is required to change to “{status}”."
+        raw_date = params.get("effective_date") or ""
+        effective = None
+        if raw_date:
+            effective = (
+                raw_date if isinstance(raw_date, datetime.date) else parse_date(str(raw_date))
+            )
+            if effective is None:
+                errors["effective_date"] = "Give the effective date as YYYY-MM-DD."
+            elif effective > timezone.localdate():
+                errors["effective_date"] = (
+                    "A bulk status change takes effect today or on a past date; schedule "
+                    "future changes from each customer's page."
+                )
+        elif status.require_date:
+            errors["effective_date"] = f"An effective date is required to change to “{status}”."
+        if errors:
+            raise ValidationError(errors)
+        cleaned = {"status": status.pk, "reason": reason}
+        if effective is not None:
+            cleaned["effective_date"] = effective.isoformat()
+        return cleaned
+
+    def describe(self, params):
+        return f"{self.label} “{Status.objects.get(pk=params['status'])}”"
+
+    def changing(self, candidates, params):
+        return candidates.exclude(status_id=params["status"])
+
+    def record(self, job, eligible, params, when):
+        effective = params.get("effective_date") or timezone.localdate().isoformat()
+        count = sql.record_changes(
+            job, eligible, "status", sql.as_text("c.status_id"), str(params["status"])
+        )
+        sql.record_changes(job, eligible, "status_since", sql.as_text("c.status_since"), effective)
+        return count
+
+    def write(self, job, when):
+        sql.set_column(job, "status", "status_id", "id")
+        sql.set_column(job, "status_since", "status_since", "date")
+
+    def changes_sql(self):
+        table = Status._meta.db_table
+        return sql.json_array(sql.name_of(table, "jc.before"), sql.name_of(table, "jc.after"))
+
+    def sample(self, customers, params):
+        new = str(Status.objects.get(pk=params["status"]))
+        names = dict(Status.objects.values_list("pk", "name"))
+        return [(names.get(c.status_id, "—"), new) for c in customers]
+
+    def after_write(self, job, actor, params, when, upto):
+        """The status history: one StatusChange per customer, as the single path writes."""
+        sql.insert_status_history(
+            job,
+            actor,
+            reason=params.get("reason", ""),
+            when=when,
+            lo=upto - sql.EVENT_BATCH + 1,
+            hi=upto,
+        )
+
+
+class AssignDepartment(BulkAction):
+    name, label, field = "assign_department", "Assign the department", "department"
+    title = "Bulk assign department"
+
+    def clean(self, actor, params):
+        value = params.get("department")
+        if value in (None, "", "none"):
+            return {"department": None}
+        department = _pick(
+            Department, actor, value, "department", "Choose an existing department, or none."
+        )
+        return {"department": department.pk}
+
+    def describe(self, params):
+        if params["department"] is None:
+            return "Clear the department"
+        return f"{self.label} “{Department.objects.get(pk=params['department'])}”"
+
+    def changing(self, candidates, params):
+        if params["department"] is None:
+            return candidates.filter(department__isnull=False)
+        return candidates.exclude(department_id=params["department"])
+
+    def record(self, job, eligible, params, when):
+        after = None if params["department"] is None else str(params["department"])
+        return sql.record_changes(
+            job, eligible, "department", sql.as_text("c.department_id"), after
+        )
+
+    def write(self, job, when):
+        sql.set_column(job, "department", "department_id", "id")
+
+    def changes_sql(self):
+        table = Department._meta.db_table
+        return sql.json_array(sql.name_of(table, "jc.before"), sql.name_of(table, "jc.after"))
+
+    def sample(self, customers, params):
+        names = dict(Department.objects.values_list("pk", "name"))
+        after = names.get(params["department"], "—")
+        return [(names.get(c.department_id, "—"), after) for c in customers]
+
+
+class Archive(BulkAction):
+    name, label, field, event_action = "archive", "Archive the accounts", "archived", "archived"
+    title = "Bulk archive"
+    acts_on_archived = True
+    archiving = True
+
+    def describe(self, params):
+        return self.label
+
+    def changing(self, candidates, params):
+        return candidates.filter(archived=not self.archiving)
+
+    def record(self, job, eligible, params, when):
+        if self.archiving:
+            return sql.record_changes(job, eligible, "archived", "NULL", sql.datetime_text(when))
+        return sql.record_changes(job, eligible, "archived", sql.as_text("c.archived_at"), None)
+
+    def write(self, job, when):
+        sql.set_archived(job)
+
+    def changes_sql(self):
+        return sql.json_array(
+            sql.json_bool("jc.before IS NOT NULL"), sql.json_bool("jc.after IS NOT NULL")
+        )
+
+    def sample(self, customers, params):
+        labels = ("Archived", "Active")
+        then = labels[0] if self.archiving else labels[1]
+        return [(labels[0] if c.archived else labels[1], then) for c in customers]
+
+
+class Restore(Archive):
+    name, label, event_action = "restore", "Restore the accounts", "restored"
+    title = "Bulk restore"
+    archiving = False
+
+
+ACTIONS: dict[str, BulkAction] = {
+    action.name: action
+    for action in (
+        AddTag(),
+        RemoveTag(),
+        SetGroup(),
+        ChangeStatus(),
+        AssignDepartment(),
+        Archive(),
+        Restore(),
+    )
+}
+
+
+def get_action(name) -> BulkAction:
+    action = ACTIONS.get(str(name or ""))
+    if action is None:
+        choices = ", ".join(ACTIONS)
+        raise ValidationError({"action": f"Choose one of the bulk actions: {choices}."})
+    return action

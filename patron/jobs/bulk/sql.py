@@ -1,0 +1,340 @@
+"""The set-based statements behind bulk actions, on SQLite and PostgreSQL alike.
+
+A bulk job first records what it will change with one INSERT … SELECT into
+`JobChange`, then makes every customer's value equal to its row's `after`
+with a handful of statements that read those rows. Undo writes the rows
+swapped (before ↔ after) for a new job and runs the very same statements.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db import connection, models
+from django.db.models import F
+from django.utils import timezone
+
+from patron.customers.models import Customer, CustomerTag, GroupMembership
+from patron.groups.models import Group, GroupSet
+from patron.jobs.models import JobChange
+
+EVENT_BATCH = 10_000
+PG_TYPES = {"id": "bigint", "date": "date", "datetime": "timestamp with time zone"}
+
+
+def qn(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+def cast(expression: str, kind: str) -> str:
+    """Text from JobChange as a column value.
+
+    SQLite stores dates and timestamps as the very text JobChange keeps, and
+    turns numeric text into integers by itself; PostgreSQL needs the cast.
+    """
+    if connection.vendor == "postgresql":
+        return f"CAST({expression} AS {PG_TYPES[kind]})"
+    if kind == "id":
+        return f"CAST({expression} AS integer)"
+    return expression
+
+
+def as_text(column: str) -> str:
+    """A column as the text JobChange keeps (NULL stays NULL)."""
+    return f"CAST({column} AS TEXT)"
+
+
+def datetime_text(value: datetime.datetime) -> str:
+    """A timestamp as the text the database itself would give for `as_text(column)`."""
+    if connection.vendor == "sqlite":
+        return connection.ops.adapt_datetimefield_value(value)
+    return value.isoformat()
+
+
+def record_changes(job, eligible, field: str, before_sql: str, after) -> int:
+    """INSERT … SELECT one JobChange row per customer in `eligible`; the number of rows.
+
+    `before_sql` is a SQL expression over the customer table (e.g.
+    `as_text("department_id")`, or "NULL"); `after` is one value for all.
+    """
+    customers = qn(Customer._meta.db_table)
+    select_sql, select_params = (
+        eligible.order_by().annotate(chosen_id=F("pk")).values("chosen_id").query.sql_with_params()
+    )
+    sql = (
+        f"INSERT INTO {qn(JobChange._meta.db_table)} (job_id, customer_id, field, before, after) "
+        f"SELECT %s, c.id, %s, {before_sql}, %s FROM {customers} c "
+        f"WHERE c.id IN ({select_sql}) ON CONFLICT DO NOTHING"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [job.pk, field, after, *select_params])
+        count = cursor.rowcount
+        analyse_changes(cursor)
+        return count
+
+
+def analyse_changes(cursor) -> None:
+    """Let PostgreSQL's planner see the rows just written, inside this very transaction.
+
+    Without it the planner takes the change table for nearly empty and reads
+    it once per customer in the statements that follow.
+    """
+    if connection.vendor == "postgresql":
+        cursor.execute(f"ANALYZE {qn(JobChange._meta.db_table)}")
+
+
+def copy_changes_swapped(source_job, job, rows) -> int:
+    """Rows of `source_job` (narrowed by the queryset `rows`) for `job`, before ↔ after."""
+    select_sql, select_params = rows.order_by().values("id").query.sql_with_params()
+    table = qn(JobChange._meta.db_table)
+    sql = (
+        f"INSERT INTO {table} (job_id, customer_id, field, before, after) "
+        f"SELECT %s, customer_id, field, after, before FROM {table} "
+        f"WHERE job_id = %s AND id IN ({select_sql}) ON CONFLICT DO NOTHING"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [job.pk, source_job.pk, *select_params])
+        count = cursor.rowcount
+        analyse_changes(cursor)
+        return count
+
+
+def _row_value(job, field: str) -> str:
+    customers = qn(Customer._meta.db_table)
+    return (
+        f"(SELECT jc.after FROM {qn(JobChange._meta.db_table)} jc WHERE jc.job_id = {int(job.pk)} "
+        f"AND jc.field = '{field}' AND jc.customer_id = {customers}.id)"
+    )
+
+
+def _changed_ids(job, field: str) -> str:
+    return (
+        f"SELECT customer_id FROM {qn(JobChange._meta.db_table)} "
+        f"WHERE job_id = {int(job.pk)} AND field = '{field}'"
+    )
+
+
+def set_column(job, field: str, column: str, kind: str) -> None:
+    """Set `column` of every customer with a `field` row to that row's `after`."""
+    customers = qn(Customer._meta.db_table)
+    sql = (
+        f"UPDATE {customers} SET {qn(column)} = {cast(_row_value(job, field), kind)} "
+        f"WHERE id IN ({_changed_ids(job, field)})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+
+
+def set_archived(job) -> None:
+    """Archive (after = the timestamp) or restore (after = NULL) from the job's rows."""
+    customers = qn(Customer._meta.db_table)
+    value = _row_value(job, "archived")
+    sql = (
+        f"UPDATE {customers} SET archived = ({value} IS NOT NULL), "
+        f"archived_at = {cast(value, 'datetime')} "
+        f"WHERE id IN ({_changed_ids(job, 'archived')})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+
+
+def bump_versions(job, field: str, when) -> None:
+    """One version step and a new `modified` for every customer the job changed."""
+    changed = JobChange.objects.filter(job=job, field=field).values("customer_id")
+    Customer.objects.filter(pk__in=changed).update(version=F("version") + 1, modified=when)
+
+
+def set_tag_links(job, when) -> None:
+    """Add the tag links whose `after` names a tag; delete those whose `after` is NULL."""
+    changes = qn(JobChange._meta.db_table)
+    links = qn(CustomerTag._meta.db_table)
+    now = connection.ops.adapt_datetimefield_value(when)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {links} (customer_id, tag_id, created) "
+            f"SELECT jc.customer_id, {cast('jc.after', 'id')}, %s FROM {changes} jc "
+            "WHERE jc.job_id = %s AND jc.field = 'tags' AND jc.after IS NOT NULL "
+            "ON CONFLICT DO NOTHING",
+            [now, job.pk],
+        )
+        cursor.execute(
+            f"DELETE FROM {links} WHERE id IN (SELECT l.id FROM {changes} jc JOIN {links} l "
+            f"ON l.customer_id = jc.customer_id AND l.tag_id = {cast('jc.before', 'id')} "
+            "WHERE jc.job_id = %s AND jc.field = 'tags' AND jc.after IS NULL)",
+            [job.pk],
+        )
+
+
+def set_group_links(job, when) -> None:
+    """Add the memberships whose `after` names a group; delete those whose `after` is NULL.
+
+    The membership table's own single-choice constraint stays the backstop:
+    a row that would break it is skipped here and reported by the caller.
+    """
+    changes = qn(JobChange._meta.db_table)
+    links = qn(GroupMembership._meta.db_table)
+    groups = qn(Group._meta.db_table)
+    sets = qn(GroupSet._meta.db_table)
+    now = connection.ops.adapt_datetimefield_value(when)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {links} (customer_id, group_id, group_set_id, exclusive, created) "
+            f"SELECT jc.customer_id, g.id, g.group_set_id, s.single_choice, %s FROM {changes} jc "
+            f"JOIN {groups} g ON g.id = {cast('jc.after', 'id')} "
+            f"JOIN {sets} s ON s.id = g.group_set_id "
+            "WHERE jc.job_id = %s AND jc.field = 'groups' AND jc.after IS NOT NULL "
+            "ON CONFLICT DO NOTHING",
+            [now, job.pk],
+        )
+        cursor.execute(
+            f"DELETE FROM {links} WHERE id IN (SELECT l.id FROM {changes} jc JOIN {links} l "
+            f"ON l.customer_id = jc.customer_id AND l.group_id = {cast('jc.before', 'id')} "
+            "WHERE jc.job_id = %s AND jc.field = 'groups' AND jc.after IS NULL)",
+            [job.pk],
+        )
+
+
+def now() -> datetime.datetime:
+    return timezone.now()
+
+
+# --- the event log, written with INSERT … SELECT ----------------------------------------------
+
+
+def _pg() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def json_object(*pairs: str) -> str:
+    """SQL for a JSON object from alternating key literals and JSON value expressions."""
+    return f"{'jsonb_build_object' if _pg() else 'json_object'}({', '.join(pairs)})"
+
+
+def json_array(*items: str) -> str:
+    return f"{'jsonb_build_array' if _pg() else 'json_array'}({', '.join(items)})"
+
+
+def json_bool(condition: str) -> str:
+    if _pg():
+        return f"to_jsonb({condition})"
+    return f"json(CASE WHEN {condition} THEN 'true' ELSE 'false' END)"
+
+
+def json_names(select_sql: str) -> str:
+    """A sorted JSON list of the `n` column of `select_sql` ("[]" when it has no rows)."""
+    if _pg():
+        return (
+            f"(SELECT COALESCE(jsonb_agg(s.n ORDER BY s.n COLLATE \"C\"), '[]'::jsonb) "
+            f"FROM ({select_sql}) s)"
+        )
+    return f"json((SELECT json_group_array(s.n) FROM (SELECT n FROM ({select_sql}) ORDER BY n) s))"
+
+
+def name_of(table: str, id_expression: str) -> str:
+    """The `name` of the row of `table` whose id is the text `id_expression` (NULL if none)."""
+    return f"(SELECT x.name FROM {qn(table)} x WHERE x.id = {cast(id_expression, 'id')})"
+
+
+def link_names(link_table: str, link_column: str, name_table: str, which: str) -> str:
+    """The customer's names (tags or groups) before or after the change of row `jc`.
+
+    Read after the job's write: the current names without the one the row
+    moved, plus that one when `which` ("before" or "after") held it.
+    """
+    moved = cast("COALESCE(jc.before, jc.after)", "id")
+    select = (
+        f"SELECT t.name AS n FROM {qn(link_table)} l JOIN {qn(name_table)} t "
+        f"ON t.id = l.{link_column} WHERE l.customer_id = c.id AND t.id <> {moved} "
+        f"UNION ALL SELECT t.name AS n FROM {qn(name_table)} t "
+        f"WHERE t.id = {moved} AND jc.{which} IS NOT NULL"
+    )
+    return json_names(select)
+
+
+def insert_events(job, actor, *, field: str, action: str, changes_sql: str, message, reason, when):
+    """One event per JobChange row of `field`, in batches; yields the running count.
+
+    The statement builds each event from the change row and the customer:
+    `changes_sql` is the JSON expression for the field's [before, after].
+    """
+    from django.contrib.contenttypes.models import ContentType
+
+    from patron.events.models import Event
+
+    rows = JobChange.objects.filter(job=job, field=field)
+    bounds = rows.aggregate(lo=models.Min("id"), hi=models.Max("id"))
+    if bounds["lo"] is None:
+        return
+    customer_type = ContentType.objects.get_for_model(Customer)
+    user_id = actor.user.pk if actor.user is not None and actor.user.pk else None
+    token_id = actor.token.pk if actor.token is not None else None
+    created = connection.ops.adapt_datetimefield_value(when)
+    label = "SUBSTR(c.name || ' (' || c.account_number || ')', 1, 200)"
+    changes = json_object(f"'{field}'", changes_sql, "'job'", json_array("NULL", str(int(job.pk))))
+    sql = (
+        f"INSERT INTO {qn(Event._meta.db_table)} (created, actor_kind, actor_user_id, "
+        "actor_token_id, actor_label, action, object_type_id, object_id, object_repr, "
+        "customer_id, message, changes, reason) "
+        f"SELECT %s, %s, %s, %s, %s, %s, %s, {as_text('c.id')}, {label}, c.id, %s, {changes}, %s "
+        f"FROM {qn(JobChange._meta.db_table)} jc JOIN {qn(Customer._meta.db_table)} c "
+        "ON c.id = jc.customer_id "
+        "WHERE jc.job_id = %s AND jc.field = %s AND jc.id BETWEEN %s AND %s"
+    )
+    done = 0
+    step = EVENT_BATCH
+    with connection.cursor() as cursor:
+        for lo in range(bounds["lo"], bounds["hi"] + 1, step):
+            cursor.execute(
+                sql,
+                [
+                    created,
+                    actor.kind,
+                    user_id,
+                    token_id,
+                    actor.label[:200],
+                    action,
+                    customer_type.pk,
+                    message[:300],
+                    reason,
+                    job.pk,
+                    field,
+                    lo,
+                    lo + step - 1,
+                ],
+            )
+            done += max(cursor.rowcount, 0)
+            yield lo + step - 1, done
+
+
+def insert_status_history(job, actor, *, reason: str, when, lo: int, hi: int) -> None:
+    """The status history rows (StatusChange) of the job's status rows with ids lo…hi."""
+    from patron.customers.models import StatusChange
+
+    changes = qn(JobChange._meta.db_table)
+    today = connection.ops.adapt_datefield_value(timezone.localdate())
+    sql = (
+        f"INSERT INTO {qn(StatusChange._meta.db_table)} (customer_id, from_status_id, "
+        "to_status_id, reason, effective_date, state, changed_by_id, changed_by_label, "
+        "applied_at, cancelled_by_label, note, created) "
+        f"SELECT jc.customer_id, {cast('jc.before', 'id')}, {cast('jc.after', 'id')}, %s, "
+        f"COALESCE({cast('sc.after', 'date')}, %s), 'applied', %s, %s, %s, '', '', %s "
+        f"FROM {changes} jc LEFT JOIN {changes} sc ON sc.job_id = jc.job_id "
+        "AND sc.field = 'status_since' AND sc.customer_id = jc.customer_id "
+        "WHERE jc.job_id = %s AND jc.field = 'status' AND jc.id BETWEEN %s AND %s"
+    )
+    now = connection.ops.adapt_datetimefield_value(when)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            [
+                reason,
+                today,
+                actor.user.pk if actor.user is not None and actor.user.pk else None,
+                actor.label[:200],
+                now,
+                now,
+                job.pk,
+                lo,
+                hi,
+            ],
+        )

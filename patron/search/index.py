@@ -1,0 +1,86 @@
+"""Answering a search from the customer search index (see patron/search/sql.py).
+
+`matching_ids(text)` is the subquery `Customer.objects.search()` filters on:
+the ids of customers whose indexed text contains `text` anywhere (any case),
+or whose contacts' phone digits contain the digits of a phone-like `text`.
+Restriction is not applied here; callers search inside `restrict()`.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.db import connection, transaction
+from django.db.models.expressions import RawSQL
+
+from patron.search import sql
+
+PHONE_LIKE = re.compile(r"[\d\s()+\-./]{4,}")
+# FTS5 trigram MATCH needs three characters; shorter text is scanned with instr().
+TRIGRAM = 3
+
+
+def phone_digits(text: str) -> str:
+    """The digits of a phone-like fragment in the form stored in the index.
+
+    The index keeps E.164 digits without "+", so "07911 123" (national, 0
+    dropped), "+44 7911", "0044 7911" (international prefix dropped) and
+    "7911123456" all become a fragment of "447911123456". Returns "" for text
+    that is not phone-like.
+    """
+    text = (text or "").strip()
+    if not PHONE_LIKE.fullmatch(text):
+        return ""
+    digits = re.sub(r"\D", "", text)
+    if digits.startswith("00"):
+        digits = digits[2:]
+    elif digits.startswith("0"):
+        digits = digits[1:]
+    return digits if len(digits) >= 4 else ""
+
+
+def _like_pattern(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _fts_phrase(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+def matching_ids(text: str) -> RawSQL:
+    """`SELECT customer_id …` for the customers whose index matches `text`."""
+    text = (text or "").strip()
+    digits = phone_digits(text)
+    if connection.vendor == "postgresql":
+        where, params = ["text ILIKE %s"], [_like_pattern(text)]
+        if digits:
+            where.append("phones LIKE %s")
+            params.append(_like_pattern(digits))
+        return RawSQL(f"SELECT customer_id FROM {sql.TABLE} WHERE {' OR '.join(where)}", params)
+    if len(text) >= TRIGRAM:
+        query = f"text : {_fts_phrase(text)}"
+        if digits:
+            query += f" OR phones : {_fts_phrase(digits)}"
+        return RawSQL(f"SELECT rowid FROM {sql.TABLE} WHERE {sql.TABLE} MATCH %s", [query])
+    return RawSQL(f"SELECT rowid FROM {sql.TABLE} WHERE instr(lower(text), lower(%s)) > 0", [text])
+
+
+def run(kind: str) -> None:
+    """Run one group of statements from patron/search/sql.py on the default database."""
+    with connection.cursor() as cursor:
+        for statement in sql.statements(connection.vendor, kind):
+            cursor.execute(statement)
+
+
+def rebuild() -> int:
+    """Rebuild the whole index from the customer and contact tables; the row count.
+
+    Set-based, for after a bulk load with the triggers off (the benchmark) or
+    to repair an index; normal writes keep it current through the triggers.
+    """
+    with transaction.atomic():
+        run("rebuild")
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT count(*) FROM {sql.TABLE}")
+            return cursor.fetchone()[0]

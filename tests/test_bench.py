@@ -1,0 +1,74 @@
+"""`patron bench`: builds a scratch SQLite database, times every operation, writes JSON."""
+
+import json
+import tempfile
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from patron.search.bench import table
+
+KEYS = {"operation", "patron_ms", "sql_ms", "ratio", "database", "customers"}
+
+
+def test_bench_300_customers_writes_every_row(tmp_path, monkeypatch, capsys):
+    """Runs in a scratch SQLite file: the user's database is never touched."""
+    monkeypatch.delenv("PATRON_DATABASE_URL", raising=False)
+    monkeypatch.setenv("PATRON_DATA_DIR", str(tmp_path / "own-data"))
+    scratch_parent = tmp_path / "tmp"
+    scratch_parent.mkdir()
+    monkeypatch.setenv("TMPDIR", str(scratch_parent))
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch_parent))
+    target = tmp_path / "bench.json"
+    call_command("bench", customers=300, json=str(target), import_rows=20)
+    rows = json.loads(target.read_text())
+    assert all(set(row) >= KEYS for row in rows)
+    assert {row["database"] for row in rows} == {"sqlite"}
+    assert {row["customers"] for row in rows} == {300}
+    operations = [row["operation"] for row in rows]
+    for expected in (
+        "data load",
+        "segment count",
+        "customer list page",
+        "API list page",
+        "search by phone fragment",
+        "search by name",
+        "bulk add tag",
+        "bulk status change",
+        "CSV export",
+        "customer overview page",
+        "import CSV",
+    ):
+        assert any(op.startswith(expected) for op in operations), expected
+    failed = [row for row in rows if row.get("note", "").startswith("failed")]
+    assert failed == []
+    for row in rows:
+        if row["patron_ms"] is not None:
+            assert row["patron_ms"] > 0 and row["sql_ms"] >= 0
+            if row["sql_ms"]:
+                assert row["ratio"] == round(row["patron_ms"] / row["sql_ms"], 2)
+    printed = capsys.readouterr().out
+    assert "| operation" in printed and "Scratch database: SQLite file" in printed
+    assert not (tmp_path / "own-data").exists()  # nothing written to the user's data dir
+    assert list(scratch_parent.iterdir()) == []  # the scratch database is gone
+
+
+def test_bench_refuses_too_few_customers():
+    with pytest.raises(CommandError, match="at least 100"):
+        call_command("bench", customers=5)
+
+
+def test_table_shows_missing_values_as_dashes():
+    rows = [
+        {
+            "operation": "CSV export",
+            "patron_ms": None,
+            "sql_ms": None,
+            "ratio": None,
+            "note": "not available",
+        },
+        {"operation": "search", "patron_ms": 12.5, "sql_ms": 2.5, "ratio": 5.0},
+    ]
+    text = table(rows)
+    assert "| CSV export |         — |      — |     — |" in text
+    assert "- CSV export: not available" in text
