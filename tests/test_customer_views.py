@@ -151,9 +151,26 @@ def test_create_with_invalid_phone_shows_the_field_error(owner_client):
 
 def test_historical_status_is_not_offered_on_create(owner_client):
     response = owner_client.get(reverse("customers:add"))
-    offered = [s.name for s in response.context["form"].fields["status"].queryset]
+    offered = [str(label) for value, label in response.context["form"].fields["status"].choices]
     assert "Ex-Customer" not in offered
     assert offered[:2] == ["Active", "Suspended"]  # headline statuses first
+
+
+def test_historical_status_posted_on_create_gets_the_specific_refusal(owner_client):
+    response = owner_client.post(
+        reverse("customers:add"),
+        {
+            "name": "Old Tab",
+            "kind": "person",
+            "status": Status.objects.get(name="Ex-Customer").pk,
+            "service_country": "GB",
+            "billing_same_as_service": "on",
+        },
+    )
+    assert response.status_code == 400
+    assert "historical" in response.content.decode()
+    assert "Select a valid choice" not in response.content.decode()
+    assert not Customer.objects.filter(name="Old Tab").exists()
 
 
 def test_stale_edit_shows_a_conflict_and_keeps_the_other_change(owner_client, actor):

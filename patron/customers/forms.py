@@ -65,9 +65,15 @@ class CustomerForm(PatronModelForm):
         self.user = user
         self.is_new = not self.instance.pk
         if self.is_new:
-            self.fields["status"].queryset = status_choices(user)
-            self.fields["status"].required = True
-            self.fields["status"].initial = self.fields["status"].queryset.first()
+            status = self.fields["status"]
+            # Offer the assignable statuses but accept any the user can see, so
+            # a historical one (an old tab, a crafted post) meets the service's
+            # specific refusal rather than "Select a valid choice".
+            status.queryset = status_choices(user)
+            status.required = True
+            status.initial = status.queryset.first()
+            status.choices = [choice for choice in status.choices if choice[0] != ""]
+            status.queryset = Status.objects.restrict(user)
             self.fields["tags"].queryset = Tag.objects.restrict(user)
             self.fields["groups"].queryset = (
                 Group.objects.restrict(user).active().select_related("group_set")
