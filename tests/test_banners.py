@@ -1,5 +1,5 @@
-"""Alert banners: rules on tag, group (with subgroups), status, class or custom value,
-shown most severe first, all evaluated in one query."""
+"""Alert banners: rules on tag, group (with subgroups), status, class, custom value or
+saved segment, shown most severe first, evaluated in a fixed number of queries."""
 
 import pytest
 from django.db import connection
@@ -14,6 +14,7 @@ from patron.core.errors import PermissionDenied, ValidationError
 from patron.customers import services as customer_services
 from patron.customfields.services import custom_field_create, customer_custom_fields_set
 from patron.groups.models import GroupSet
+from patron.segments.models import Segment
 from tests.factories import (
     CustomerClassFactory,
     CustomerFactory,
@@ -151,7 +152,8 @@ def test_rule_needs_exactly_one_condition(actor):
     with pytest.raises(ValidationError) as exc:
         rule(actor, "None")
     assert exc.value.messages == [
-        "Choose exactly one condition: a tag, a group, a status, a class or a custom field."
+        "Choose exactly one condition: a tag, a group, a status, a class, "
+        "a custom field or a segment."
     ]
     with pytest.raises(ValidationError):
         rule(actor, "Two", tag=tag, status=StatusFactory())
@@ -254,3 +256,210 @@ def test_admin_pages(client, admin_user, staff):
     assert client.get(reverse("banners:list")).status_code == 200
     assert client.post(reverse("banners:delete", args=[banner.pk])).status_code == 403
     assert BannerRule.objects.count() == 1
+
+
+# Segment rules ----------------------------------------------------------------
+
+
+def segment(owner, name, query, shared=True):
+    return Segment.objects.create(name=name, query=query, owner=owner, shared=shared)
+
+
+def vip_customer(actor, **kwargs):
+    vip = TagFactory(name="VIP")
+    customer = CustomerFactory(**kwargs)
+    customer_services.customer_tags_set(actor=actor, customer=customer, tags=[vip])
+    return customer
+
+
+def test_segment_rule_shows_on_selected_customer_only(actor, owner, client):
+    """A rule on a saved segment shows on the customers the segment selects, on the
+    overview page too, and not on others."""
+    selected = vip_customer(actor)
+    other = CustomerFactory()
+    vips = segment(owner, "VIPs", "tag:VIP")
+    rule(actor, "Big spender", severity="danger", segment=vips)
+    rule(actor, "Everyone", segment=segment(owner, "All", ""))
+    assert names(selected) == ["Big spender", "Everyone"]
+    assert names(other) == ["Everyone"]
+    assert BannerRule.objects.get(name="Big spender").condition_label == "Segment VIPs"
+    client.force_login(owner)
+    html = client.get(reverse("customers:detail", args=[selected.pk])).content.decode()
+    assert "Big spender message" in html
+    html = client.get(reverse("customers:detail", args=[other.pk])).content.decode()
+    assert "Big spender message" not in html
+    assert "Everyone message" in html
+
+
+def test_segment_rule_leaves_archived_customers_out_as_the_segment_does(actor, owner):
+    """The segment means what its own count means: archived accounts only when the
+    query mentions `archived`."""
+    customer = vip_customer(actor, archived=True)
+    rule(actor, "Live VIP", segment=segment(owner, "VIPs", "tag:VIP"))
+    rule(actor, "Any VIP", segment=segment(owner, "All VIPs", "tag:VIP and archived:any"))
+    assert names(customer) == ["Any VIP"]
+
+
+def test_segment_rule_does_not_depend_on_the_segment_owner(actor, staff):
+    """A private segment of someone else still selects the same customers: the
+    rule is compiled with every name visible, not as its owner or the viewer."""
+    customer = vip_customer(actor)
+    private = segment(staff, "Sam's VIPs", "tag:VIP", shared=False)
+    BannerRule.objects.create(name="Sam", message="x", segment=private)
+    assert names(customer) == ["Sam"]
+
+
+def test_segment_is_one_of_the_exactly_one_conditions(actor, owner):
+    TagFactory(name="VIP")
+    vips = segment(owner, "VIPs", "tag:VIP")
+    with pytest.raises(ValidationError) as exc:
+        rule(actor, "Two", tag=TagFactory(), segment=vips)
+    assert exc.value.messages == [
+        "Choose exactly one condition: a tag, a group, a status, a class, "
+        "a custom field or a segment."
+    ]
+    assert not BannerRule.objects.exists()
+    banner = rule(actor, "Moves", tag=TagFactory(name="Gold"))
+    banner = banner_rule_update(actor=actor, rule=banner, data={"segment": vips})
+    assert (banner.tag_id, banner.segment_id) == (None, vips.pk)
+
+
+def test_segment_that_cannot_run_is_refused(actor, owner):
+    """A segment whose query no longer compiles cannot be given to a rule."""
+    broken = segment(owner, "Old VIPs", "tag:Gone")
+    with pytest.raises(ValidationError) as exc:
+        rule(actor, "Broken", segment=broken)
+    assert exc.value.message_dict == {
+        "segment": [
+            "The segment “Old VIPs” cannot run (unknown tag 'Gone' at column 5); "
+            "fix its query first."
+        ]
+    }
+    assert not BannerRule.objects.exists()
+
+
+def test_broken_segment_matches_nobody_and_keeps_the_overview_working(actor, owner, client):
+    """When a tag a segment names is deleted, its rule stops matching; the other
+    banners and the overview page carry on."""
+    from patron.tags.services import tag_delete
+
+    customer = vip_customer(actor)
+    gold = TagFactory(name="Gold")
+    customer_services.customer_tags_set(
+        actor=actor, customer=customer, tags=[*customer.tags.all(), gold]
+    )
+    rule(actor, "Gold", segment=segment(owner, "Gold", "tag:Gold"))
+    rule(actor, "VIP", severity="warning", segment=segment(owner, "VIPs", "tag:VIP"))
+    assert names(customer) == ["VIP", "Gold"]
+    tag_delete(actor=actor, tag=gold)
+    assert names(customer) == ["VIP"]
+    client.force_login(owner)
+    response = client.get(reverse("customers:detail", args=[customer.pk]))
+    assert response.status_code == 200
+    assert [b.name for b in response.context["banners"]] == ["VIP"]
+
+
+def test_deleting_the_segment_empties_the_rule(actor, owner):
+    from patron.segments.services import segment_delete
+
+    customer = vip_customer(actor)
+    vips = segment(owner, "VIPs", "tag:VIP")
+    banner = rule(actor, "Gone", segment=vips)
+    segment_delete(actor=actor, segment=vips)
+    banner.refresh_from_db()
+    assert banner.segment_id is None
+    assert banner.condition_label == "No condition (never shown)"
+    assert names(customer) == []
+
+
+@pytest.mark.parametrize("with_segments", [False, True])
+def test_segment_rules_cost_the_same_queries_for_one_or_four(actor, owner, with_segments):
+    """One segment rule or four (plus other kinds of rule): the same number of queries,
+    and exactly one query when no rule uses a segment."""
+    customer = vip_customer(actor)
+    status = customer.status.name
+    queries = [
+        f'tag:VIP and status:"{status}"',
+        "tag:VIP or tag:Gold",
+        f'not tag:Gold and not status:"{status}"',
+        "not tag:VIP",
+    ]
+    gold = TagFactory(name="Gold")
+    rule(actor, "Status", status=customer.status)
+    rule(actor, "Gold tag", tag=gold)
+
+    def count():
+        customer.refresh_from_db()
+        with CaptureQueriesContext(connection) as captured:
+            shown = [r.name for r in banners_for(customer)]
+        return len(captured), shown
+
+    if not with_segments:
+        assert count() == (1, ["Status"])
+        return
+    rule(actor, "Segment 0", segment=segment(owner, "S0", queries[0]))
+    one, shown = count()
+    assert shown == ["Segment 0", "Status"]
+    for n in range(1, 4):
+        rule(actor, f"Segment {n}", segment=segment(owner, f"S{n}", queries[n]))
+    four, shown = count()
+    assert shown == ["Segment 0", "Segment 1", "Status"]
+    assert four == one
+    # The rules, the names the segments use (tags, statuses), the customer row.
+    assert one == 4
+
+
+def test_admin_page_and_api_take_a_segment(client, admin_user, owner, staff, api):
+    TagFactory(name="VIP")
+    vips = segment(owner, "VIPs", "tag:VIP")
+    private = segment(staff, "Sam's", "tag:VIP", shared=False)
+    client.force_login(admin_user)
+    form = {"name": "VIP", "message": "Careful", "severity": "info", "position": 1}
+    response = client.post(reverse("banners:add"), {**form, "condition": "segment"})
+    assert response.status_code == 400
+    assert response.context["form"].errors == {
+        "segment": ["Choose the segment this banner is for."]
+    }
+    response = client.post(
+        reverse("banners:add"), {**form, "condition": "segment", "segment": private.pk}
+    )
+    assert response.status_code == 400
+    assert list(response.context["form"].errors) == ["segment"]
+    broken = segment(owner, "Broken", "tag:Gone")
+    response = client.post(
+        reverse("banners:add"), {**form, "condition": "segment", "segment": broken.pk}
+    )
+    assert response.status_code == 400
+    assert response.context["form"].errors == {
+        "segment": [
+            "The segment “Broken” cannot run (unknown tag 'Gone' at column 5); fix its query first."
+        ]
+    }
+    response = client.post(
+        reverse("banners:add"),
+        {**form, "condition": "segment", "segment": vips.pk, "tag": TagFactory().pk},
+    )
+    assert response.status_code == 302
+    banner = BannerRule.objects.get()
+    assert (banner.segment_id, banner.tag_id) == (vips.pk, None)
+    response = client.get(reverse("banners:list"))
+    assert [cells[2] for _obj, cells in response.context["rows"]] == ["Segment VIPs"]
+
+    response = api["admin"].post(
+        "/api/banners/", {"name": "API", "message": "x", "segment": vips.pk}, format="json"
+    )
+    assert response.status_code == 201
+    assert (response.json()["segment"], response.json()["condition"]) == (vips.pk, "Segment VIPs")
+    response = api["admin"].post(
+        "/api/banners/",
+        {"name": "Two", "message": "x", "segment": vips.pk, "tag": TagFactory(name="T2").pk},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert list(response.json()) == ["non_field_errors"]
+    response = api["admin"].post(
+        "/api/banners/", {"name": "Hidden", "message": "x", "segment": private.pk}, format="json"
+    )
+    assert response.status_code == 400
+    assert list(response.json()) == ["segment"]
+    assert BannerRule.objects.count() == 2

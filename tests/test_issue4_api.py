@@ -228,7 +228,8 @@ def test_banner_rule_errors(api, fields):
     assert response.status_code == 400
     assert response.json() == {
         "non_field_errors": [
-            "Choose exactly one condition: a tag, a group, a status, a class or a custom field."
+            "Choose exactly one condition: a tag, a group, a status, a class, "
+            "a custom field or a segment."
         ]
     }
     response = api["admin"].post(

@@ -9,13 +9,15 @@ from patron.classes.models import CustomerClass
 from patron.core.api.viewsets import PatronViewSet
 from patron.customfields.models import CustomField
 from patron.groups.models import Group
+from patron.segments.models import Segment
 from patron.statuses.models import Status
 from patron.tags.models import Tag
 
 
 class BannerRuleSerializer(serializers.ModelSerializer):
-    """Give exactly one of `tag`, `group`, `status`, `customer_class` or
-    `custom_field` (with `custom_value`); on update, giving one clears the others."""
+    """Give exactly one of `tag`, `group`, `status`, `customer_class`,
+    `custom_field` (with `custom_value`) or `segment` (a saved segment's id);
+    on update, giving one clears the others."""
 
     tag = serializers.PrimaryKeyRelatedField(
         queryset=Tag.objects.all(), allow_null=True, required=False
@@ -31,6 +33,9 @@ class BannerRuleSerializer(serializers.ModelSerializer):
     )
     custom_field = serializers.PrimaryKeyRelatedField(
         queryset=CustomField.objects.all(), allow_null=True, required=False
+    )
+    segment = serializers.PrimaryKeyRelatedField(
+        queryset=Segment.objects.all(), allow_null=True, required=False
     )
     condition = serializers.CharField(source="condition_label", read_only=True)
 
@@ -49,6 +54,7 @@ class BannerRuleSerializer(serializers.ModelSerializer):
             "customer_class",
             "custom_field",
             "custom_value",
+            "segment",
             "condition",
             "version",
             "created",
@@ -66,6 +72,7 @@ class BannerRuleSerializer(serializers.ModelSerializer):
             self.fields["status"].queryset = Status.objects.restrict(user)
             self.fields["customer_class"].queryset = CustomerClass.objects.restrict(user)
             self.fields["custom_field"].queryset = CustomField.objects.restrict(user)
+            self.fields["segment"].queryset = Segment.objects.restrict(user)
 
 
 class BannerRuleViewSet(PatronViewSet):
@@ -75,7 +82,7 @@ class BannerRuleViewSet(PatronViewSet):
     model = BannerRule
     serializer_class = BannerRuleSerializer
     filterset_class = BannerRuleFilterSet
-    select_related = ("tag", "group", "status", "customer_class", "custom_field")
+    select_related = ("tag", "group", "status", "customer_class", "custom_field", "segment")
 
     def perform_service_create(self, data):
         return services.banner_rule_create(actor=self.actor, data=data)

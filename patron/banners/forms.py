@@ -5,6 +5,7 @@ from patron.classes.models import CustomerClass
 from patron.core.forms import PatronModelForm
 from patron.customfields.models import CustomField
 from patron.groups.models import Group
+from patron.segments.models import Segment
 from patron.statuses.models import Status
 from patron.tags.models import Tag
 
@@ -14,6 +15,7 @@ CONDITION_CHOICES = [
     ("status", "Has the status"),
     ("customer_class", "Is of the class"),
     ("custom_field", "Has the custom field value"),
+    ("segment", "Is selected by the saved segment"),
 ]
 
 
@@ -34,6 +36,7 @@ class BannerRuleForm(PatronModelForm):
             "customer_class",
             "custom_field",
             "custom_value",
+            "segment",
         ]
         widgets = {"message": forms.Textarea(attrs={"rows": 2})}
 
@@ -46,6 +49,7 @@ class BannerRuleForm(PatronModelForm):
         self.fields["custom_field"].queryset = CustomField.objects.restrict(user).filter(
             archived=False
         )
+        self.fields["segment"].queryset = Segment.objects.restrict(user)
         instance = self.instance
         if instance.pk:
             chosen = next((f for f in CONDITION_FIELDS if getattr(instance, f"{f}_id")), "tag")
@@ -66,6 +70,7 @@ class BannerRuleForm(PatronModelForm):
                     self["customer_class"],
                     self["custom_field"],
                     self["custom_value"],
+                    self["segment"],
                 ],
             ),
         ]

@@ -6,16 +6,19 @@ from django.urls import reverse
 
 from patron.core.models import PatronModel
 
-CONDITION_FIELDS = ("tag", "group", "status", "customer_class", "custom_field")
+CONDITION_FIELDS = ("tag", "group", "status", "customer_class", "custom_field", "segment")
 
 
 class BannerRule(PatronModel):
     """ "Show this message on every customer with X", where X is exactly one of:
-    a tag, a group (or any group below it), a status, a class, or a custom
-    field holding a given value.
+    a tag, a group (or any group below it), a status, a class, a custom
+    field holding a given value, or a saved segment.
 
-    A condition whose tag, group, status or class is deleted is emptied and the
-    rule stops matching until an administrator gives it a new one.
+    A condition whose tag, group, status, class or segment is deleted is
+    emptied and the rule stops matching until an administrator gives it a new
+    one. A segment's query is read with every name visible, so the banner
+    means the same whoever opens the overview; a segment whose query no
+    longer compiles simply matches nobody.
     """
 
     class Severity(models.TextChoices):
@@ -62,6 +65,14 @@ class BannerRule(PatronModel):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    segment = models.ForeignKey(
+        "segments.Segment",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Customers the saved segment selects.",
+    )
     custom_value = models.CharField(
         "custom field value",
         max_length=200,
@@ -91,6 +102,8 @@ class BannerRule(PatronModel):
             return f"Class {self.customer_class}"
         if self.custom_field_id:
             return f"{self.custom_field} = {self.custom_value}"
+        if self.segment_id:
+            return f"Segment {self.segment}"
         return "No condition (never shown)"
 
     def clean(self):
@@ -101,8 +114,11 @@ class BannerRule(PatronModel):
         chosen = [f for f in CONDITION_FIELDS if getattr(self, f"{f}_id")]
         if len(chosen) != 1:
             raise ValidationError(
-                "Choose exactly one condition: a tag, a group, a status, a class or a custom field."
+                "Choose exactly one condition: a tag, a group, a status, a class, "
+                "a custom field or a segment."
             )
+        if self.segment_id:
+            self._check_segment_compiles()
         if self.custom_field_id:
             try:
                 value = parse_value(self.custom_field, self.custom_value)
@@ -114,3 +130,16 @@ class BannerRule(PatronModel):
             self.custom_value = comparable_text(value)
         else:
             self.custom_value = ""
+
+    def _check_segment_compiles(self):
+        from patron.segments.language import SegmentError, compile_segment
+
+        try:
+            compile_segment(self.segment.query, user=None)
+        except SegmentError as exc:
+            raise ValidationError(
+                {
+                    "segment": f"The segment “{self.segment}” cannot run ({exc.message}); "
+                    "fix its query first."
+                }
+            ) from None

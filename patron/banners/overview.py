@@ -3,21 +3,29 @@
     context.update(patron.banners.overview.overview_context(request, customer))
     {% include "banners/_customer_banners.html" %}   (just under the top row)
 
-Every active rule is evaluated in ONE query, however many rules exist: the
-tag and group conditions are EXISTS subqueries against this customer's links,
+Every active rule is evaluated together, however many rules exist: the tag
+and group conditions are EXISTS subqueries against this customer's links,
 status and class compare with the customer's own columns, and custom field
-conditions compare with the values the customer row already carries.
+conditions compare with the values the customer row already carries. That
+is one query when no rule uses a segment.
+
+Segment rules come back from that query as candidates. Their segments are
+then compiled (one shared compiler, so each kind of name - tags, statuses,
+groups... - is read at most once however many segments there are) and all of
+them are evaluated in one more query: the customer's row with one boolean
+per segment. So the cost stays the same for one segment rule or forty.
 """
 
-from django.db.models import Case, Exists, IntegerField, OuterRef, Q, Value, When
+from django.db.models import BooleanField, Case, Exists, IntegerField, OuterRef, Q, Value, When
 
 from patron.banners.models import BannerRule
-from patron.customers.models import CustomerTag, GroupMembership
+from patron.customers.models import Customer, CustomerTag, GroupMembership
 from patron.customfields.values import comparable_text
+from patron.segments.language import Compiler, SegmentError
 
 
 def matching_condition(customer) -> Q:
-    """The rules whose condition `customer` meets, as one filter."""
+    """The rules whose non-segment condition `customer` meets, as one filter."""
     has_tag = CustomerTag.objects.filter(customer_id=customer.pk, tag_id=OuterRef("tag_id"))
     # Group rules cover subgroups: any membership whose path starts with the rule's group path.
     in_group = GroupMembership.objects.filter(
@@ -38,20 +46,55 @@ def matching_condition(customer) -> Q:
     return condition
 
 
+def segments_matching(customer, segments) -> set[int]:
+    """The ids of `segments` that select `customer`, in one query.
+
+    Segments are compiled as system work: the banner is about the customer,
+    so what a segment means must not depend on who is looking (the viewer
+    can already see the customer). A segment whose query no longer compiles,
+    say because a tag it names was deleted, selects nobody.
+    """
+    compiler = Compiler(None)
+    annotations = {}
+    for segment in segments:
+        if f"segment_{segment.pk}" in annotations:
+            continue
+        try:
+            condition = compiler.compile(segment.query).condition()
+        except SegmentError:
+            continue
+        annotations[f"segment_{segment.pk}"] = Case(
+            When(condition, then=Value(True)), default=Value(False), output_field=BooleanField()
+        )
+    if not annotations:
+        return set()
+    row = (
+        Customer.objects.filter(pk=customer.pk).annotate(**annotations).values(*annotations).first()
+    )
+    if row is None:
+        return set()
+    return {int(name.removeprefix("segment_")) for name, selected in row.items() if selected}
+
+
 def banners_for(customer) -> list[BannerRule]:
     """Active rules matching `customer`: danger first, then warning, then info,
-    each by position. One query."""
+    each by position. One query, and one more when some rule uses a segment."""
     severity_rank = Case(
         *[When(severity=s, then=Value(rank)) for s, rank in BannerRule.SEVERITY_ORDER.items()],
         output_field=IntegerField(),
     )
-    rules = (
+    rules = list(
         BannerRule.objects.filter(active=True)
-        .filter(matching_condition(customer))
+        .filter(matching_condition(customer) | Q(segment__isnull=False))
+        .select_related("segment")
         .annotate(severity_rank=severity_rank)
         .order_by("severity_rank", "position", "name", "id")
     )
-    return list(rules)
+    segments = [rule.segment for rule in rules if rule.segment_id]
+    if not segments:
+        return rules
+    selected = segments_matching(customer, segments)
+    return [rule for rule in rules if not rule.segment_id or rule.segment_id in selected]
 
 
 def overview_context(request, customer) -> dict:

@@ -24,7 +24,7 @@ class BannerRuleListView(ObjectListView):
     add_url_name = "banners:add"
     title = "Alert banners"
     default_ordering = ("position", "name", "id")
-    select_related = ("tag", "group", "status", "customer_class", "custom_field")
+    select_related = ("tag", "group", "status", "customer_class", "custom_field", "segment")
     columns = [
         Column("name", link=True),
         Column("severity", html=severity_badge),

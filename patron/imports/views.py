@@ -85,6 +85,13 @@ class ImportView(PatronView):
 def _import_context(request, customer_import: CustomerImport) -> dict:
     check_job = customer_import.check_job
     apply_job = customer_import.apply_job
+    if any(job is not None and job.is_finished for job in (check_job, apply_job)):
+        # The import row was read before its jobs; a job that has just finished
+        # committed its changes to the row first, so read the row again to show
+        # the state that goes with the job's result.
+        customer_import.refresh_from_db(
+            fields=["state", "row_count", "error_count", "errors", "created_count", "applied_at"]
+        )
     errors = customer_import.errors[:ERRORS_SHOWN]
     return {
         "title": f"Import #{customer_import.pk}: {customer_import.original_name}",
