@@ -98,6 +98,10 @@ class ObjectListView(PatronView):
             ), sort
         return self.default_ordering, ""
 
+    def get_paginator(self, queryset, filterset, ordering) -> Paginator:
+        """The paginator of the list; a list with a costly count supplies its own."""
+        return Paginator(queryset, self.paginate_by)
+
     def get_context_data(self, **kwargs):
         qs = self.get_base_queryset()
         filterset = None
@@ -106,7 +110,8 @@ class ObjectListView(PatronView):
             qs = filterset.qs if filterset.is_valid() else qs.none()
         ordering, sort = self.get_ordering()
         qs = qs.order_by(*ordering)
-        page = Paginator(qs, self.paginate_by).get_page(self.request.GET.get("page"))
+        paginator = self.get_paginator(qs, filterset, ordering)
+        page = paginator.get_page(getattr(paginator, "wanted", self.request.GET.get("page")))
         query = self.request.GET.copy()
         query.pop("page", None)
         sort_query = query.copy()

@@ -2,7 +2,11 @@
 
 from urllib.parse import urlencode
 
+from django.contrib.humanize.templatetags.humanize import intcomma
+from django.core.paginator import Paginator
+from django.db import connection
 from django.urls import NoReverseMatch, reverse
+from django.utils.functional import cached_property
 from django.utils.html import format_html
 
 from patron.core.tables import Column, badge, badges
@@ -51,6 +55,66 @@ def url_or_empty(name: str) -> str:
         return ""
 
 
+# The list counts at most this many customers (or to the end of the page it
+# shows, when that is further on). A filter over a million accounts can match
+# hundreds of thousands of them; counting them all costs more than the rest of
+# the page, and on PostgreSQL even a count that stops at 10,000 reads most of
+# the table first. Beyond the cap the page says "more than 1,000".
+COUNT_CAP = 1_000
+# Past this many matches, a page of them is found faster by walking the name
+# index than by sorting them all (see `CappedPaginator.page`).
+WIDE_RESULT = 1_000
+
+
+class CappedPaginator(Paginator):
+    """Pages that count the matching customers only as far as they need to.
+
+    The count stops at `COUNT_CAP` rows, or at the end of the page asked for
+    when that is further on, so the next and previous pages always work. When
+    more rows match, `exact` is False, `count` is one more than `limit` (enough
+    for Django's paging to offer a next page) and the page says "more than
+    `limit`"; the number of pages, and so a link to the last one, is known only
+    when the count is exact.
+    """
+
+    def __init__(self, object_list, per_page, *, wanted_page=1, cap=None, wide_rows=None):
+        super().__init__(object_list, per_page)
+        self.wide_rows = wide_rows
+        cap = COUNT_CAP if cap is None else cap
+        try:
+            wanted = int(wanted_page)
+        except (TypeError, ValueError):
+            wanted = 1
+        # A page number that is not one (or below 1) means the first page; one
+        # past the end means the last page, which counting that far has found.
+        self.wanted = wanted if wanted >= 1 else 1
+        self.limit = max(cap, self.wanted * per_page)
+
+    @cached_property
+    def count(self):
+        # SELECT COUNT(*) FROM (SELECT … LIMIT n): the database stops after n rows.
+        return self.object_list.order_by()[: self.limit + 1].count()
+
+    @property
+    def exact(self) -> bool:
+        return self.count <= self.limit
+
+    def page(self, number):
+        """One page of rows; a large result is read through `wide_rows` when given.
+
+        `wide_rows` is the same customers written for a walk down the sort's
+        index that stops after one page: quick when many customers match,
+        slow when few do, which is why a small result is sorted instead.
+        """
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = min(bottom + self.per_page, self.count)
+        rows = self.object_list
+        if self.wide_rows is not None and self.count > WIDE_RESULT:
+            rows = self.wide_rows
+        return self._get_page(rows[bottom:top], number, self)
+
+
 class CustomerListView(ObjectListView):
     model = Customer
     filterset_class = CustomerFilterSet
@@ -71,6 +135,31 @@ class CustomerListView(ObjectListView):
         Column("service_city", label="City"),
         Column("created", accessor=lambda c: c.created.date(), label="Since"),
     ]
+
+    def get_paginator(self, queryset, filterset, ordering):
+        """A paginator whose count stops at `COUNT_CAP` (see `CappedPaginator`)."""
+        wide_rows = None
+        if (
+            connection.vendor == "sqlite"
+            and filterset.is_valid()
+            and filterset.form.cleaned_data.get("tag")
+            and ordering[0].lstrip("-") == "name"
+        ):
+            # Statuses come in a second query: joined, they lead SQLite to read
+            # every account of the status and sort them, not walk the name index.
+            base = (
+                self.get_base_queryset()
+                .select_related(None)
+                .select_related("customer_class")
+                .prefetch_related("status")
+            )
+            wide_rows = filterset.filter_queryset(base, tags_as_probe=True).order_by(*ordering)
+        return CappedPaginator(
+            queryset,
+            self.paginate_by,
+            wanted_page=self.request.GET.get("page") or 1,
+            wide_rows=wide_rows,
+        )
 
     def get_context_data(self, **kwargs):
         from patron.groups.dynamic import dynamic_groups_of
@@ -98,7 +187,13 @@ class CustomerListView(ObjectListView):
             fixed["q"] = errors["error_fixed_query"]
             fixed.pop("page", None)
             errors["error_fix_url"] = "?" + fixed.urlencode()
+        paginator = context["page_obj"].paginator
         context.update(
+            matching_label=(
+                intcomma(paginator.count)
+                if paginator.exact
+                else f"more than {intcomma(paginator.limit)}"
+            ),
             query_error=filterset.query_error,
             **errors,
             equivalent_query=equivalent,
