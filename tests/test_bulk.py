@@ -97,6 +97,40 @@ def test_add_tag_by_ids_changes_each_customer_once_with_one_event(actor, vip, fo
     assert Customer.objects.get(pk=bob.pk).version == 2
 
 
+def test_events_carry_each_customers_sorted_tag_lists_through_add_and_undo(actor, vip, four):
+    """The event's before/after are the customer's whole tag lists, in name order, however
+    many tags each customer has; undo logs them the other way round. One version step each."""
+    ann, bob, cat, dan = four
+    alpha, zulu = TagFactory(name="Alpha"), TagFactory(name="Zulu")
+    for customer, tags in ((ann, [zulu, alpha]), (bob, [zulu]), (cat, [alpha])):
+        for tag in tags:
+            CustomerTag.objects.create(customer=customer, tag=tag)
+    job = run(actor, "add_tag", tag=vip.pk, ids=ids(four))
+    assert job.result_summary["changed"] == 4
+
+    def logged(of):
+        events = Event.objects.filter(action="tags_changed", changes__job=[None, of.pk])
+        return {event.customer_id: event.changes["tags"] for event in events}
+
+    assert logged(job) == {
+        ann.pk: [["Alpha", "Zulu"], ["Alpha", "VIP", "Zulu"]],
+        bob.pk: [["Zulu"], ["VIP", "Zulu"]],
+        cat.pk: [["Alpha"], ["Alpha", "VIP"]],
+        dan.pk: [[], ["VIP"]],
+    }
+    assert set(Customer.objects.values_list("version", flat=True)) == {2}
+    reverted = undo(actor, job)
+    assert reverted.result_summary["changed"] == 4
+    assert logged(reverted) == {
+        ann.pk: [["Alpha", "VIP", "Zulu"], ["Alpha", "Zulu"]],
+        bob.pk: [["VIP", "Zulu"], ["Zulu"]],
+        cat.pk: [["Alpha", "VIP"], ["Alpha"]],
+        dan.pk: [["VIP"], []],
+    }
+    assert tagged(vip) == set()
+    assert set(Customer.objects.values_list("version", flat=True)) == {3}
+
+
 def test_segment_query_chooses_the_customers(actor, vip, four):
     """`q` is segment text, compiled by the segment language."""
     ann, bob, cat, dan = four

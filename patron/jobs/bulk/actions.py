@@ -75,12 +75,17 @@ class BulkAction:
         raise NotImplementedError
 
     def write(self, job, when) -> None:
-        """Make each customer's value what its JobChange row says (`after`)."""
+        """Make each customer's value what its JobChange row says (`after`), with one
+        version step and a new `modified` per changed customer (`sql.update_customers`)."""
         raise NotImplementedError
 
     def changes_sql(self) -> str:
         """SQL for the event's [before, after] of the JobChange row `jc` (customer `c`)."""
         raise NotImplementedError
+
+    def changes_join(self) -> str:
+        """An extra join the event statement needs for `changes_sql` (see `sql.link_names`)."""
+        return ""
 
     def sample(self, customers: list[Customer], params: dict) -> list[tuple[str, str]]:
         """(before, after) as text for the preview's sample customers."""
@@ -126,10 +131,17 @@ class _LinkAction(BulkAction):
         before, after = ("NULL", value) if self.adding else (f"'{int(value)}'", None)
         return sql.record_changes(job, eligible, self.field, before, after)
 
-    def changes_sql(self):
+    def _names(self):
         links = CustomerTag if self.model is Tag else GroupMembership
         tables = (links._meta.db_table, f"{self.link_field}_id", self.model._meta.db_table)
-        return sql.json_array(sql.link_names(*tables, "before"), sql.link_names(*tables, "after"))
+        return sql.link_names(*tables, self.field)
+
+    def changes_sql(self):
+        _join, before, after = self._names()
+        return sql.json_array(before, after)
+
+    def changes_join(self):
+        return self._names()[0]
 
     def current_names(self, customer_ids) -> dict[int, list[str]]:
         links = CustomerTag if self.model is Tag else GroupMembership
@@ -170,6 +182,7 @@ class AddTag(_LinkAction):
 
     def write(self, job, when):
         sql.set_tag_links(job, when)
+        sql.update_customers(job, self.field, when)
 
 
 class RemoveTag(AddTag):
@@ -238,6 +251,7 @@ class SetGroup(_LinkAction):
 
     def write(self, job, when):
         sql.set_group_links(job, when)
+        sql.update_customers(job, self.field, when)
         added = JobChange.objects.filter(job=job, field="groups", after__isnull=False)
         if added.exists():
             Group.objects.filter(
@@ -299,14 +313,27 @@ class ChangeStatus(BulkAction):
     def record(self, job, eligible, params, when):
         effective = params.get("effective_date") or timezone.localdate().isoformat()
         count = sql.record_changes(
-            job, eligible, "status", sql.as_text("c.status_id"), str(params["status"])
+            job,
+            eligible,
+            "status",
+            sql.as_text("c.status_id"),
+            str(params["status"]),
+            analyse=False,
         )
         sql.record_changes(job, eligible, "status_since", sql.as_text("c.status_since"), effective)
         return count
 
     def write(self, job, when):
-        sql.set_column(job, "status", "status_id", "id")
-        sql.set_column(job, "status_since", "status_since", "date")
+        sql.update_customers(
+            job,
+            "status",
+            when,
+            [
+                sql.column_from("status_id", "id"),
+                sql.column_from_optional("status_since", "date"),
+            ],
+            with_field="status_since",
+        )
 
     def changes_sql(self):
         table = Status._meta.db_table
@@ -359,7 +386,7 @@ class AssignDepartment(BulkAction):
         )
 
     def write(self, job, when):
-        sql.set_column(job, "department", "department_id", "id")
+        sql.update_customers(job, "department", when, [sql.column_from("department_id", "id")])
 
     def changes_sql(self):
         table = Department._meta.db_table
@@ -389,7 +416,7 @@ class Archive(BulkAction):
         return sql.record_changes(job, eligible, "archived", sql.as_text("c.archived_at"), None)
 
     def write(self, job, when):
-        sql.set_archived(job)
+        sql.update_customers(job, "archived", when, sql.archived_from())
 
     def changes_sql(self):
         return sql.json_array(

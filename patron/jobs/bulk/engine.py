@@ -168,6 +168,7 @@ def _log(job, context, action, params, when, *, message: str, reason: str = "") 
         field=action.field,
         action=action.event_action,
         changes_sql=action.changes_sql(),
+        join=action.changes_join(),
         message=message,
         reason=reason,
         when=when,
@@ -194,7 +195,6 @@ def run_bulk_action(action_name: str, job, context) -> dict:
     context.progress(0, changed)
     context.check_cancelled()
     action.write(job, when)
-    sql.bump_versions(job, action.field, when)
     description = action.describe(params)
     _log(
         job,
@@ -316,7 +316,6 @@ def run_bulk_undo(job, context) -> dict:
     context.progress(0, changed)
     context.check_cancelled()
     action.write(job, when)
-    sql.bump_versions(job, action.field, when)
     reason = f"Undo of bulk action job #{original.pk}"
     _log(
         job,

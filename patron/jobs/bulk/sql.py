@@ -51,11 +51,12 @@ def datetime_text(value: datetime.datetime) -> str:
     return value.isoformat()
 
 
-def record_changes(job, eligible, field: str, before_sql: str, after) -> int:
+def record_changes(job, eligible, field: str, before_sql: str, after, analyse=True) -> int:
     """INSERT … SELECT one JobChange row per customer in `eligible`; the number of rows.
 
     `before_sql` is a SQL expression over the customer table (e.g.
     `as_text("department_id")`, or "NULL"); `after` is one value for all.
+    An action that records several fields asks for `analyse` on the last only.
     """
     customers = qn(Customer._meta.db_table)
     select_sql, select_params = (
@@ -69,7 +70,8 @@ def record_changes(job, eligible, field: str, before_sql: str, after) -> int:
     with connection.cursor() as cursor:
         cursor.execute(sql, [job.pk, field, after, *select_params])
         count = cursor.rowcount
-        analyse_changes(cursor)
+        if analyse:
+            analyse_changes(cursor)
         return count
 
 
@@ -99,49 +101,49 @@ def copy_changes_swapped(source_job, job, rows) -> int:
         return count
 
 
-def _row_value(job, field: str) -> str:
+def update_customers(job, field: str, when, sets=(), with_field: str = "") -> int:
+    """One UPDATE of every customer with a `field` row of the job: `sets`, a version step
+    and a new `modified`, together, so each customer row is rewritten once.
+
+    `sets` are assignments that read the row `jc` (and `jx`, the same customer's
+    `with_field` row, when given); a customer without a `jx` row keeps its value
+    where the assignment says so.
+    """
     customers = qn(Customer._meta.db_table)
-    return (
-        f"(SELECT jc.after FROM {qn(JobChange._meta.db_table)} jc WHERE jc.job_id = {int(job.pk)} "
-        f"AND jc.field = '{field}' AND jc.customer_id = {customers}.id)"
-    )
-
-
-def _changed_ids(job, field: str) -> str:
-    return (
-        f"SELECT customer_id FROM {qn(JobChange._meta.db_table)} "
-        f"WHERE job_id = {int(job.pk)} AND field = '{field}'"
-    )
-
-
-def set_column(job, field: str, column: str, kind: str) -> None:
-    """Set `column` of every customer with a `field` row to that row's `after`."""
-    customers = qn(Customer._meta.db_table)
+    changes = qn(JobChange._meta.db_table)
+    extra = ""
+    if with_field:
+        extra = (
+            f"LEFT JOIN {changes} jx ON jx.job_id = jc.job_id "
+            f"AND jx.customer_id = jc.customer_id AND jx.field = '{with_field}' "
+        )
+    assignments = [*sets, f"version = {customers}.version + 1", "modified = %s"]
     sql = (
-        f"UPDATE {customers} SET {qn(column)} = {cast(_row_value(job, field), kind)} "
-        f"WHERE id IN ({_changed_ids(job, field)})"
+        f"UPDATE {customers} SET {', '.join(assignments)} FROM {changes} jc {extra}"
+        f"WHERE jc.job_id = %s AND jc.field = %s AND {customers}.id = jc.customer_id"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql)
+        cursor.execute(sql, [connection.ops.adapt_datetimefield_value(when), job.pk, field])
+        return cursor.rowcount
 
 
-def set_archived(job) -> None:
-    """Archive (after = the timestamp) or restore (after = NULL) from the job's rows."""
+def column_from(column: str, kind: str, row: str = "jc") -> str:
+    """`column` set to the `after` of change row `row`."""
+    return f"{qn(column)} = {cast(f'{row}.after', kind)}"
+
+
+def column_from_optional(column: str, kind: str, row: str = "jx") -> str:
+    """`column` set to the `after` of change row `row`, or left as it is without that row."""
     customers = qn(Customer._meta.db_table)
-    value = _row_value(job, "archived")
-    sql = (
-        f"UPDATE {customers} SET archived = ({value} IS NOT NULL), "
-        f"archived_at = {cast(value, 'datetime')} "
-        f"WHERE id IN ({_changed_ids(job, 'archived')})"
+    return (
+        f"{qn(column)} = CASE WHEN {row}.id IS NULL THEN {customers}.{qn(column)} "
+        f"ELSE {cast(f'{row}.after', kind)} END"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql)
 
 
-def bump_versions(job, field: str, when) -> None:
-    """One version step and a new `modified` for every customer the job changed."""
-    changed = JobChange.objects.filter(job=job, field=field).values("customer_id")
-    Customer.objects.filter(pk__in=changed).update(version=F("version") + 1, modified=when)
+def archived_from() -> list[str]:
+    """Archive (after = the timestamp) or restore (after = NULL) from the row `jc`."""
+    return ["archived = (jc.after IS NOT NULL)", f"archived_at = {cast('jc.after', 'datetime')}"]
 
 
 def set_tag_links(job, when) -> None:
@@ -220,27 +222,15 @@ def json_bool(condition: str) -> str:
     return f"json(CASE WHEN {condition} THEN 'true' ELSE 'false' END)"
 
 
-def json_names(select_sql: str) -> str:
-    """A sorted JSON list of the `n` column of `select_sql` ("[]" when it has no rows)."""
-    if _pg():
-        return (
-            f"(SELECT COALESCE(jsonb_agg(s.n ORDER BY s.n COLLATE \"C\"), '[]'::jsonb) "
-            f"FROM ({select_sql}) s)"
-        )
-    return f"json((SELECT json_group_array(s.n) FROM (SELECT n FROM ({select_sql}) ORDER BY n) s))"
-
-
 def name_of(table: str, id_expression: str) -> str:
     """The `name` of the row of `table` whose id is the text `id_expression` (NULL if none)."""
     return f"(SELECT x.name FROM {qn(table)} x WHERE x.id = {cast(id_expression, 'id')})"
 
 
-def link_names(link_table: str, link_column: str, name_table: str, which: str) -> str:
-    """The customer's names (tags or groups) before or after the change of row `jc`.
-
-    Read after the job's write: the current names without the one the row
-    moved, plus that one when `which` ("before" or "after") held it.
-    """
+def _names_each(link_table: str, link_column: str, name_table: str, which: str) -> str:
+    """SQLite: one customer's sorted names before or after the change of row `jc`, looked up
+    for that customer alone: the current names without the one the row moved, plus that
+    one when `which` ("before" or "after") holds it."""
     moved = cast("COALESCE(jc.before, jc.after)", "id")
     select = (
         f"SELECT t.name AS n FROM {qn(link_table)} l JOIN {qn(name_table)} t "
@@ -248,14 +238,58 @@ def link_names(link_table: str, link_column: str, name_table: str, which: str) -
         f"UNION ALL SELECT t.name AS n FROM {qn(name_table)} t "
         f"WHERE t.id = {moved} AND jc.{which} IS NOT NULL"
     )
-    return json_names(select)
+    return f"json((SELECT json_group_array(s.n) FROM (SELECT n FROM ({select}) ORDER BY n) s))"
 
 
-def insert_events(job, actor, *, field: str, action: str, changes_sql: str, message, reason, when):
+def link_names(link_table: str, link_column: str, name_table: str, field: str):
+    """The customers' names (tags or groups) before and after the change, for a batch of rows.
+
+    Returns (join, before, after). On PostgreSQL `join` is a LEFT JOIN (with `{job}`, `{lo}`
+    and `{hi}` to fill in) of one row per changed customer holding two sorted
+    JSON lists, computed in one grouped pass rather than once per customer:
+    `w`, the names with the one the row moved, and `wo`, the names without it.
+    It is read after the job's write, so the row's own link is left out of the
+    current links and added back as a row of its own. The change row `jc`
+    adds the name when its `after` is set and removes it when not. On SQLite
+    `join` is empty and each list is looked up per customer (`_names_each`).
+    """
+    if not _pg():
+        # SQLite answers the per-customer lookups from its indexes faster than it sorts
+        # the whole batch for a grouped pass.
+        tables = (link_table, link_column, name_table)
+        return "", _names_each(*tables, "before"), _names_each(*tables, "after")
+    changes = qn(JobChange._meta.db_table)
+    moved = cast("COALESCE(x.before, x.after)", "id")
+    rows = (
+        f"SELECT x.customer_id AS cid, t.name AS n, 0 AS m FROM {changes} x "
+        f"JOIN {qn(link_table)} l ON l.customer_id = x.customer_id AND l.{link_column} <> {moved} "
+        f"JOIN {qn(name_table)} t ON t.id = l.{link_column} "
+        f"WHERE x.job_id = {{job}} AND x.field = '{field}' AND x.id BETWEEN {{lo}} AND {{hi}} "
+        f"UNION ALL SELECT x.customer_id, t.name, 1 FROM {changes} x "
+        f"JOIN {qn(name_table)} t ON t.id = {moved} "
+        f"WHERE x.job_id = {{job}} AND x.field = '{field}' AND x.id BETWEEN {{lo}} AND {{hi}}"
+    )
+    order = 'ORDER BY s.n COLLATE "C"'
+    grouped = (
+        f"SELECT s.cid, jsonb_agg(s.n {order}) AS w, "
+        f"COALESCE(jsonb_agg(s.n {order}) FILTER (WHERE s.m = 0), '[]'::jsonb) AS wo "
+        f"FROM ({rows}) s GROUP BY s.cid"
+    )
+    join = f"LEFT JOIN ({grouped}) ln ON ln.cid = jc.customer_id"
+    with_name, without_name = (f"COALESCE(ln.{column}, '[]'::jsonb)" for column in ("w", "wo"))
+    before = f"(CASE WHEN jc.after IS NOT NULL THEN {without_name} ELSE {with_name} END)"
+    after = f"(CASE WHEN jc.after IS NOT NULL THEN {with_name} ELSE {without_name} END)"
+    return join, before, after
+
+
+def insert_events(
+    job, actor, *, field: str, action: str, changes_sql: str, message, reason, when, join=""
+):
     """One event per JobChange row of `field`, in batches; yields the running count.
 
     The statement builds each event from the change row and the customer:
-    `changes_sql` is the JSON expression for the field's [before, after].
+    `changes_sql` is the JSON expression for the field's [before, after], and
+    `join` an optional extra join it reads (see `link_names`).
     """
     from django.contrib.contenttypes.models import ContentType
 
@@ -277,15 +311,17 @@ def insert_events(job, actor, *, field: str, action: str, changes_sql: str, mess
         "customer_id, message, changes, reason) "
         f"SELECT %s, %s, %s, %s, %s, %s, %s, {as_text('c.id')}, {label}, c.id, %s, {changes}, %s "
         f"FROM {qn(JobChange._meta.db_table)} jc JOIN {qn(Customer._meta.db_table)} c "
-        "ON c.id = jc.customer_id "
+        "ON c.id = jc.customer_id {join} "
         "WHERE jc.job_id = %s AND jc.field = %s AND jc.id BETWEEN %s AND %s"
     )
     done = 0
     step = EVENT_BATCH
     with connection.cursor() as cursor:
         for lo in range(bounds["lo"], bounds["hi"] + 1, step):
+            hi = lo + step - 1
+            batch_join = join.format(job=int(job.pk), lo=lo, hi=hi)
             cursor.execute(
-                sql,
+                sql.replace("{join}", batch_join),
                 [
                     created,
                     actor.kind,
