@@ -44,14 +44,16 @@ def test_list_filters_by_tag_group_with_subgroups_status_and_search(owner_client
         assert response.status_code == 200
         return [obj.name for obj, _ in response.context["rows"]]
 
-    assert names() == ["Ann Tagged", "Bob Leeds", "Cat Plain"]
+    # Newest first unless a column is chosen.
+    assert names() == ["Cat Plain", "Bob Leeds", "Ann Tagged"]
+    assert names(sort="name") == ["Ann Tagged", "Bob Leeds", "Cat Plain"]
     assert names(tag=vip.pk) == ["Ann Tagged"]
     assert names(group=north.pk) == ["Bob Leeds"]
     assert names(q="x000777") == ["Cat Plain"]
     assert names(status=Status.objects.get(name="Active").pk) == [
-        "Ann Tagged",
-        "Bob Leeds",
         "Cat Plain",
+        "Bob Leeds",
+        "Ann Tagged",
     ]
     assert names(sort="-name") == ["Cat Plain", "Bob Leeds", "Ann Tagged"]
 

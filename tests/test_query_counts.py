@@ -135,8 +135,8 @@ def test_restricted_user_pages_have_fixed_queries(client, actor, restricted_staf
         counts[n] = (list_count, detail_count)
     assert counts[1] == counts[5], counts
     assert [obj.name for obj, _ in response.context["rows"]] == [
-        "Patch customer 1",
         "Patch customer 5",
+        "Patch customer 1",
     ]
 
 

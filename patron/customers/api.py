@@ -1,16 +1,26 @@
 """Customers and contacts in the REST API, over the same services and FilterSet."""
 
 from django.db import transaction
-from drf_spectacular.utils import extend_schema
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
+from rest_framework import status as http_status
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 
 from patron.classes.models import CustomerClass
 from patron.core.api.viewsets import PatronViewSet
+from patron.core.errors import ValidationError
 from patron.customers import services
 from patron.customers.filters import CustomerFilterSet
-from patron.customers.models import Contact, Customer, StatusChange
+from patron.customers.models import (
+    Contact,
+    Customer,
+    GroupMembership,
+    ScheduledMembership,
+    StatusChange,
+)
 from patron.departments.models import Department
 from patron.groups.models import Group
 from patron.statuses.models import Status
@@ -144,6 +154,70 @@ class StatusChangeRequestSerializer(serializers.Serializer):
     effective_date = serializers.DateField(required=False, allow_null=True, default=None)
 
 
+class MembershipSerializer(serializers.ModelSerializer):
+    """A group the customer is in now; `valid_from` is the day it started,
+    `valid_until` its last day (null: no end)."""
+
+    group_name = serializers.CharField(source="group.name", read_only=True)
+    valid_from = serializers.SerializerMethodField()
+
+    class Meta:
+        model = GroupMembership
+        fields = ["group", "group_name", "group_set", "valid_from", "valid_until"]
+        read_only_fields = fields
+
+    def get_valid_from(self, obj) -> str:
+        return timezone.localdate(obj.created).isoformat()
+
+
+class ScheduledMembershipSerializer(serializers.ModelSerializer):
+    """A membership that starts on `valid_from`; `failure` says why the scheduler
+    could not start it (empty while it waits). `group` is null if the group was deleted."""
+
+    class Meta:
+        model = ScheduledMembership
+        fields = [
+            "id",
+            "group",
+            "group_name",
+            "valid_from",
+            "valid_until",
+            "failure",
+            "created_by_label",
+            "created",
+        ]
+        read_only_fields = fields
+
+
+class CustomerMembershipsSerializer(serializers.Serializer):
+    memberships = MembershipSerializer(many=True)
+    scheduled = ScheduledMembershipSerializer(many=True)
+
+
+class MembershipAddSerializer(serializers.Serializer):
+    """Add the customer to `group`: now (no `valid_from`, or today or earlier) or
+    from a later day (scheduled), optionally until `valid_until`."""
+
+    group = serializers.PrimaryKeyRelatedField(queryset=Group.objects.none())
+    valid_from = serializers.DateField(required=False, allow_null=True, default=None)
+    valid_until = serializers.DateField(required=False, allow_null=True, default=None)
+
+    def validate(self, attrs):
+        start, end = attrs.get("valid_from"), attrs.get("valid_until")
+        if start and end and end < start:
+            raise serializers.ValidationError(
+                {
+                    "valid_until": f"The last day ({end.isoformat()}) cannot be before the "
+                    f"first day ({start.isoformat()})."
+                }
+            )
+        return attrs
+
+
+class MembershipValiditySerializer(serializers.Serializer):
+    valid_until = serializers.DateField(allow_null=True)
+
+
 class ArchiveRequestSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 
@@ -162,6 +236,9 @@ class CustomerViewSet(PatronViewSet):
         "archive": ["customers.change_customer"],
         "restore": ["customers.change_customer"],
         "status_history": ["customers.view_customer"],
+        "memberships": ["customers.view_customer"],
+        "membership": ["customers.change_customer"],
+        "scheduled_membership": ["customers.change_customer"],
     }
 
     def get_queryset(self):
@@ -251,6 +328,89 @@ class CustomerViewSet(PatronViewSet):
         customer = self.get_object()
         changes = customer.status_changes.select_related("from_status", "to_status")
         return Response(StatusChangeSerializer(changes, many=True).data)
+
+    def _memberships_response(self, customer, status=http_status.HTTP_200_OK):
+        memberships = customer.memberships.select_related("group").order_by(
+            "group__group_set__position", "group__path"
+        )
+        data = CustomerMembershipsSerializer(
+            {"memberships": memberships, "scheduled": customer.scheduled_memberships.all()}
+        ).data
+        return Response(data, status=status)
+
+    def _require_change(self):
+        if not self.request.user.has_perm("customers.change_customer"):
+            raise PermissionDenied("Your role does not allow you to change customers.")
+
+    @extend_schema(request=MembershipAddSerializer, responses=CustomerMembershipsSerializer)
+    @action(detail=True, methods=["get", "post"])
+    def memberships(self, request, pk=None):
+        """The customer's groups with their validity (`memberships`) and the memberships
+        that start on a later day (`scheduled`). POST `{"group", "valid_from",
+        "valid_until"}` adds one (a future `valid_from` schedules it) and answers 201
+        with the same lists."""
+        customer = self.get_object()
+        if request.method == "GET":
+            return self._memberships_response(customer)
+        self._require_change()
+        body = MembershipAddSerializer(data=request.data)
+        body.fields["group"].queryset = Group.objects.restrict(request.user)
+        body.is_valid(raise_exception=True)
+        try:
+            services.customer_group_add(actor=self.actor, customer=customer, **body.validated_data)
+        except ValidationError as exc:
+            # The services key group rules by "groups"; this endpoint's field is "group".
+            if hasattr(exc, "error_dict"):
+                raise ValidationError(
+                    {("group" if k == "groups" else k): v for k, v in exc.message_dict.items()}
+                ) from exc
+            raise
+        return self._memberships_response(customer, status=http_status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=MembershipValiditySerializer,
+        responses={200: MembershipSerializer, 204: None},
+        parameters=[OpenApiParameter("group_id", int, OpenApiParameter.PATH)],
+    )
+    @action(detail=True, methods=["patch", "delete"], url_path=r"memberships/(?P<group_id>\d+)")
+    def membership(self, request, pk=None, group_id=None):
+        """PATCH `{"valid_until": "2026-12-31"}` (or null for no end) changes the last day
+        of the customer's membership of the group; DELETE removes the customer from it."""
+        customer = self.get_object()
+        group = Group.objects.restrict(request.user).filter(pk=group_id).first()
+        if group is None or not customer.memberships.filter(group=group).exists():
+            raise NotFound("Not found.")
+        if request.method == "DELETE":
+            services.customer_group_remove(actor=self.actor, customer=customer, group=group)
+            return Response(status=http_status.HTTP_204_NO_CONTENT)
+        body = MembershipValiditySerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        membership = services.customer_group_validity_set(
+            actor=self.actor,
+            customer=customer,
+            group=group,
+            valid_until=body.validated_data["valid_until"],
+        )
+        return Response(MembershipSerializer(membership).data)
+
+    @extend_schema(
+        request=None,
+        responses={204: None},
+        parameters=[OpenApiParameter("scheduled_id", int, OpenApiParameter.PATH)],
+    )
+    @action(
+        detail=True,
+        methods=["delete"],
+        url_path=r"scheduled-memberships/(?P<scheduled_id>\d+)",
+    )
+    def scheduled_membership(self, request, pk=None, scheduled_id=None):
+        """Cancel a membership that has not started (or could not start)."""
+        customer = self.get_object()
+        scheduled = customer.scheduled_memberships.filter(pk=scheduled_id).first()
+        if scheduled is None:
+            raise NotFound("Not found.")
+        services.customer_group_schedule_cancel(actor=self.actor, scheduled=scheduled)
+        return Response(status=http_status.HTTP_204_NO_CONTENT)
 
     def _object_response(self, customer):
         customer = self.get_queryset().get(pk=customer.pk)

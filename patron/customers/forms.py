@@ -193,3 +193,38 @@ class StatusChangeForm(PatronForm):
 class NotesForm(PatronForm):
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+
+def _date_field(label: str, **kwargs) -> forms.DateField:
+    return forms.DateField(
+        label=label,
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": f"Enter the {label} date as a date, e.g. 2026-12-31."},
+        **kwargs,
+    )
+
+
+class GroupAddForm(PatronForm):
+    """Add the customer to a group, now or from a later day, optionally until a day."""
+
+    name = forms.CharField(required=False, max_length=200)
+    valid_from = _date_field("From", help_text="Empty for today; a later day schedules it.")
+    valid_until = _date_field("Until", help_text="Last day; empty for no end.")
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("valid_from"), cleaned.get("valid_until")
+        if start and end and end < start:
+            self.add_error(
+                "valid_until",
+                f"The last day ({end.isoformat()}) cannot be before the first day "
+                f"({start.isoformat()}).",
+            )
+        return cleaned
+
+
+class MembershipValidityForm(PatronForm):
+    """Change or clear the last day of a membership."""
+
+    valid_until = _date_field("Until", help_text="Last day; empty for no end.")

@@ -7,7 +7,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
+from django.db.models.functions import Upper
 from django.urls import reverse
 
 from patron.core.models import PatronModel, RestrictedQuerySet
@@ -15,14 +16,13 @@ from patron.core.models import PatronModel, RestrictedQuerySet
 
 class CustomerQuerySet(RestrictedQuerySet):
     def restrict_rows(self, user, action):
-        """A user restricted to groups sees only members of those groups' subtrees."""
+        """A user restricted to groups sees only members of those groups' subtrees,
+        dynamic groups included (see `patron.groups.visibility`)."""
+        from patron.groups.visibility import restricted_customer_q
+
         if not getattr(user, "has_customer_restriction", False):
             return self
-        in_subtree = Q()
-        for path in user.restricted_paths:
-            in_subtree |= Q(group__path__startswith=path)
-        member = GroupMembership.objects.filter(in_subtree, customer_id=OuterRef("pk"))
-        return self.filter(Exists(member))
+        return self.filter(restricted_customer_q(user))
 
     def active(self):
         return self.filter(archived=False)
@@ -71,7 +71,10 @@ class Customer(PatronModel):
     account_number = models.CharField(max_length=30, unique=True)
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.PERSON)
-    status = models.ForeignKey("statuses.Status", on_delete=models.PROTECT, related_name="+")
+    # Indexed by customer_status_id (status, id) below.
+    status = models.ForeignKey(
+        "statuses.Status", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     customer_class = models.ForeignKey(
         "classes.CustomerClass",
         null=True,
@@ -89,12 +92,18 @@ class Customer(PatronModel):
         help_text="The team that looks after this account.",
     )
     referred_by = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="referrals"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="referrals",
+        db_index=False,  # customer_referred_by below holds only the referred
     )
     # Service address
     service_street = models.CharField("street", max_length=200, blank=True)
-    service_city = models.CharField("city", max_length=100, blank=True, db_index=True)
-    service_postcode = models.CharField("postcode", max_length=20, blank=True, db_index=True)
+    # Matched without regard to case (`city:leeds`): indexed as UPPER() below.
+    service_city = models.CharField("city", max_length=100, blank=True)
+    service_postcode = models.CharField("postcode", max_length=20, blank=True)
     service_country = models.CharField("country", max_length=2, blank=True, default="GB")
     latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
@@ -113,7 +122,7 @@ class Customer(PatronModel):
     status_since = models.DateField(
         null=True, blank=True, editable=False, help_text="Effective date of the current status."
     )
-    archived = models.BooleanField(default=False, db_index=True)
+    archived = models.BooleanField(default=False)  # customer_archived below: the few archived
     archived_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     tags = models.ManyToManyField("tags.Tag", through="CustomerTag", related_name="customers")
@@ -130,6 +139,14 @@ class Customer(PatronModel):
             models.Index(fields=["status", "id"], name="customer_status_id"),
             models.Index(fields=["status", "status_since"], name="customer_status_since"),
             models.Index(fields=["created"], name="customer_created"),
+            models.Index(Upper("service_city"), name="customer_city_upper"),
+            models.Index(Upper("service_postcode"), name="customer_postcode_upper"),
+            models.Index(fields=["id"], condition=Q(archived=True), name="customer_archived"),
+            models.Index(
+                fields=["referred_by"],
+                condition=Q(referred_by__isnull=False),
+                name="customer_referred_by",
+            ),
         ]
 
     def __str__(self):
@@ -280,6 +297,52 @@ class GroupMembership(models.Model):
 
     def __str__(self):
         return f"{self.customer_id} in {self.group_id}"
+
+
+class ScheduledMembership(models.Model):
+    """A customer's membership of a group that starts on a later day.
+
+    It is kept apart from `GroupMembership` so that lists, segments,
+    restrictions, counts and exports do not count it before its first day.
+    The scheduler turns it into a real membership on `valid_from` (with its
+    `valid_until`) and deletes it; a start that breaks a group rule stays
+    here with the reason in `failure` until someone cancels it.
+    `group_name` keeps the name if the group itself is deleted meanwhile.
+    """
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="scheduled_memberships"
+    )
+    group = models.ForeignKey(
+        "groups.Group", null=True, on_delete=models.SET_NULL, related_name="scheduled_memberships"
+    )
+    group_name = models.CharField(max_length=200)
+    valid_from = models.DateField(help_text="First day of the membership.")
+    valid_until = models.DateField(
+        null=True, blank=True, help_text="Last day of the membership; empty for no end."
+    )
+    failure = models.CharField(
+        max_length=300, blank=True, help_text="Why the scheduler could not start it."
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_by_label = models.CharField(max_length=200)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["valid_from", "id"]
+        indexes = [
+            models.Index(fields=["valid_from"], name="scheduledmembership_due"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "group"], name="scheduledmembership_unique"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.customer_id} joins {self.group_name} on {self.valid_from}"
 
 
 class StatusChangeQuerySet(models.QuerySet):

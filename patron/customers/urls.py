@@ -14,6 +14,12 @@ urlpatterns = [
     path("<int:pk>/tags/remove/", overview.TagRemoveView.as_view(), name="tag_remove"),
     path("<int:pk>/groups/add/", overview.GroupAddView.as_view(), name="group_add"),
     path("<int:pk>/groups/remove/", overview.GroupRemoveView.as_view(), name="group_remove"),
+    path("<int:pk>/groups/validity/", overview.GroupValidityView.as_view(), name="group_validity"),
+    path(
+        "<int:pk>/groups/scheduled/cancel/",
+        overview.GroupScheduleCancelView.as_view(),
+        name="group_schedule_cancel",
+    ),
     path("<int:pk>/status/", overview.StatusChangeView.as_view(), name="status_change"),
     path("<int:pk>/status/cancel/", overview.StatusCancelView.as_view(), name="status_cancel"),
     path("<int:pk>/notes/", overview.NotesSaveView.as_view(), name="notes"),

@@ -60,15 +60,33 @@ class Event(models.Model):
 
     created = models.DateTimeField(db_index=True)
     actor_kind = models.CharField(max_length=10, choices=ActorKind.choices)
+    # The log is append-only and written by one path (patron.core.audit and the
+    # bulk statements in patron.jobs.bulk.sql), which takes every id below from a
+    # row it has just read. So its links carry no database constraint: a bulk
+    # action writes 200,000 events in one transaction, and each constraint
+    # would cost a lookup per event at commit. Django still applies on_delete.
     actor_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
     )
     actor_token = models.ForeignKey(
-        "accounts.ApiToken", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "accounts.ApiToken",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
     actor_label = models.CharField(max_length=200)
-    action = models.CharField(max_length=40, db_index=True)
-    object_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(max_length=40)
+    object_type = models.ForeignKey(
+        ContentType, on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False
+    )
     object_id = models.CharField(max_length=64)
     object_repr = models.CharField(max_length=200)
     customer = models.ForeignKey(
@@ -78,6 +96,7 @@ class Event(models.Model):
         on_delete=models.CASCADE,
         related_name="events",
         db_index=False,
+        db_constraint=False,
     )
     message = models.CharField(max_length=300, blank=True)
     changes = models.JSONField(default=dict, blank=True)
@@ -90,6 +109,12 @@ class Event(models.Model):
         indexes = [
             models.Index(fields=["customer", "-created", "-id"], name="event_customer_recent"),
             models.Index(fields=["object_type", "object_id"], name="event_object"),
+            models.Index(fields=["action"], name="event_action"),
+            models.Index(
+                fields=["actor_token"],
+                condition=models.Q(actor_token__isnull=False),
+                name="event_actor_token",
+            ),
         ]
 
     def __str__(self):

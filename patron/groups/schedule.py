@@ -2,6 +2,11 @@
 
 - Temporary memberships (`GroupMembership.valid_until`) end the day after
   their last day, each one logged on its customer like a removal by hand.
+- Scheduled memberships (`ScheduledMembership`) start on their first day
+  through the same service as adding by hand, logged "joined X (scheduled
+  from DATE)"; one that would break a group rule, or whose group was
+  archived or deleted, stays scheduled with the reason in `failure` and is
+  not tried again.
 - Dynamic groups are compared with their last pass to log who entered and
   who left (`patron.groups.dynamic.dynamic_groups_evaluate`).
 
@@ -12,12 +17,13 @@ from __future__ import annotations
 
 import datetime
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from patron.core import audit
 from patron.core.actor import Actor
+from patron.core.errors import ValidationError
 
 EXPIRER = Actor.system_actor("group membership scheduler")
 
@@ -63,14 +69,87 @@ def memberships_expire(*, today: datetime.date | None = None) -> int:
     return len(due)
 
 
+def scheduled_memberships_start(*, today: datetime.date | None = None) -> int:
+    """Start every scheduled membership whose first day has come; return how many.
+
+    Each one is its own transaction: one that cannot start gets its reason
+    in `failure` (and an event on its customer) without stopping the others.
+    """
+    from patron.customers.models import ScheduledMembership
+
+    today = today or timezone.localdate()
+    due = ScheduledMembership.objects.filter(valid_from__lte=today, failure="").order_by(
+        "valid_from", "pk"
+    )
+    started = 0
+    for pk in list(due.values_list("pk", flat=True)):
+        with transaction.atomic():
+            row = (
+                ScheduledMembership.objects.select_for_update(of=("self",))
+                .select_related("customer", "group__group_set")
+                .filter(pk=pk, failure="")
+                .first()
+            )
+            if row is None:  # started or cancelled meanwhile
+                continue
+            failure = _start_one(row, today)
+            if failure:
+                row.failure = failure[:300]
+                row.save(update_fields=["failure"])
+                audit.record(
+                    actor=EXPIRER,
+                    action="groups_changed",
+                    obj=row.customer,
+                    customer=row.customer,
+                    message=f"Groups: could not join {row.group_name} as scheduled on "
+                    f"{row.valid_from.isoformat()}: {failure}",
+                )
+            else:
+                row.delete()
+                started += 1
+    return started
+
+
+def _start_one(row, today: datetime.date) -> str:
+    """Add the scheduled membership; the reason it cannot start, or "" when it did."""
+    from patron.customers.services.groups import customer_group_add
+
+    group = row.group
+    if group is None:
+        return f"The group “{row.group_name}” was deleted."
+    if group.archived:
+        return f"“{group}” is archived and cannot be given to customers."
+    if row.valid_until is not None and row.valid_until < today:
+        return f"Its last day ({row.valid_until.isoformat()}) passed before it could start."
+    until = f", until {row.valid_until.isoformat()}" if row.valid_until else ""
+    try:
+        customer_group_add(
+            actor=EXPIRER,
+            customer=row.customer,
+            group=group,
+            valid_until=row.valid_until,
+            message=f"Groups: joined {group.name} (scheduled from "
+            f"{row.valid_from.isoformat()} by {row.created_by_label}{until})",
+        )
+    except ValidationError as exc:
+        return " ".join(exc.messages)
+    except IntegrityError:  # the single-choice constraint, if a write raced the check
+        return f"It would break a rule of the group set “{group.group_set}”."
+    return ""
+
+
 def groups_schedule_run(*, today: datetime.date | None = None) -> dict:
     """One pass of the groups' scheduled work; returns counts for the log."""
     from patron.groups.dynamic import dynamic_groups_evaluate
 
+    # Ended first, so a membership ending yesterday frees its single-choice set
+    # for one starting today.
     ended = memberships_expire(today=today)
+    started = scheduled_memberships_start(today=today)
     changes = dynamic_groups_evaluate()
     return {
         "memberships_ended": ended,
+        "memberships_started": started,
         "dynamic_entered": changes["entered"],
         "dynamic_left": changes["left"],
     }

@@ -24,7 +24,7 @@ from patron.imports.jobs import EXPORT_JOB
 from patron.imports.models import CustomerImport
 from patron.imports.phone_lists import phone_list_apply, phone_list_preview
 from patron.imports.services import import_apply_start, import_upload
-from patron.imports.views import export_download_response
+from patron.imports.views import ExportExpired, export_download_response, upload_removed_message
 from patron.jobs.api import JobSerializer
 from patron.jobs.models import Job
 from patron.jobs.services import job_enqueue
@@ -131,6 +131,9 @@ class CustomerImportViewSet(
     def apply(self, request, pk=None):
         """Import every row of a checked, error-free file in one transaction, as a job."""
         customer_import = self.get_object()
+        removed = upload_removed_message(customer_import)
+        if removed:
+            raise ValidationError({"file": removed})
         job = import_apply_start(
             actor=self.actor,
             customer_import=customer_import,
@@ -176,13 +179,21 @@ class ExportViewSet(_ActorMixin, viewsets.GenericViewSet):
         responses={
             (200, "application/octet-stream"): OpenApiResponse(
                 OpenApiTypes.BINARY, description="The CSV or XLSX file."
-            )
+            ),
+            410: OpenApiResponse(description="The export expired; run it again."),
         },
     )
     @action(detail=True, methods=["get"])
     def download(self, request, pk=None):
-        """The exported file (404 until the job has succeeded)."""
-        return export_download_response(self.get_object())
+        """The exported file (404 until the job has succeeded; 410 once it has expired,
+        after `PATRON_EXPORT_RETENTION_DAYS` days)."""
+        try:
+            return export_download_response(self.get_object())
+        except ExportExpired as exc:
+            return Response(
+                {"detail": str(exc), "expired_on": exc.day.isoformat()},
+                status=status.HTTP_410_GONE,
+            )
 
 
 class PhoneListViewSet(_ActorMixin, viewsets.GenericViewSet):

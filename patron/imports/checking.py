@@ -21,6 +21,8 @@ from patron.core.actor import Actor
 from patron.core.errors import ValidationError
 from patron.customers.models import Contact, Customer
 from patron.customers.services.groups import check_group_rules
+from patron.customfields.models import CustomField
+from patron.customfields.values import parse_value
 from patron.departments.models import Department
 from patron.groups.models import Group
 from patron.imports.columns import (
@@ -38,6 +40,9 @@ from patron.statuses.models import Status
 from patron.tags.models import Tag
 
 CHUNK = 2000
+# Cells whose whole text often repeats (a status, a list of tags) are checked once per
+# distinct text; this many texts per column are remembered.
+CELL_CACHE_SIZE = 20_000
 KINDS = {"": Customer.Kind.PERSON, "person": Customer.Kind.PERSON, "company": Customer.Kind.COMPANY}
 KINDS.update({label.lower(): value for value, label in Customer.Kind.choices})
 
@@ -65,6 +70,8 @@ class CheckedRow:
     tags: list
     groups: list
     contacts: list[dict]
+    # Custom field values by key, in stored form; None when the file has no custom columns.
+    custom: dict | None = None
 
 
 def _suggest(name: str, known: Iterable[str]) -> str:
@@ -152,12 +159,18 @@ class CustomerFileChecker:
             (prefix, [(f, f"{prefix}_{f}") for f, _, _ in CONTACT_FIELDS])
             for prefix in CONTACT_PREFIXES
         ]
+        self.custom_fields = {f.key: f for f in CustomField.objects.all()}
+        self.custom_columns: list[tuple[str, CustomField]] = []
+        self._cells: dict[str, dict[str, tuple]] = defaultdict(dict)
+        self._check_class = self._check_named(self.classes, "class")
+        self._check_department = self._check_named(self.departments, "department")
 
     # --- header --------------------------------------------------------------------
 
     def check_header(self, header: list[str]) -> list[RowError]:
         errors = []
         self.index = {}
+        self.custom_columns = []
         for position, raw in enumerate(header):
             name = normalise_header(raw)
             if not name:
@@ -167,8 +180,16 @@ class CustomerFileChecker:
             if name in self.index:
                 errors.append(RowError(1, raw, f"The column “{name}” appears twice."))
                 continue
-            if name in EXPORT_ONLY or name.startswith(CUSTOM_FIELD_PREFIX):
-                continue  # columns of an export that an import reads past
+            if name in EXPORT_ONLY:
+                continue  # a column of an export that an import reads past
+            if name.startswith(CUSTOM_FIELD_PREFIX):
+                field, message = self._custom_field(name, raw)
+                if message:
+                    errors.append(RowError(1, raw, message))
+                else:
+                    self.index[name] = position
+                    self.custom_columns.append((name, field))
+                continue
             if name not in COLUMN_NAMES:
                 suggestion = _suggest(name, COLUMN_NAMES)
                 hint = f" Did you mean “{suggestion}”?" if suggestion else ""
@@ -182,7 +203,87 @@ class CustomerFileChecker:
                 errors.append(RowError(1, name, f"The required column “{name}” is missing."))
         return errors
 
+    def _custom_field(self, name: str, raw: str) -> tuple[CustomField | None, str | None]:
+        """The custom field a `custom:<key>` column names, or an error message."""
+        key = name[len(CUSTOM_FIELD_PREFIX) :].strip()
+        field = self.custom_fields.get(key)
+        if field is None:
+            by_label = {f.label.lower(): k for k, f in self.custom_fields.items()}
+            close = _suggest(key, [*self.custom_fields, *by_label])
+            suggestion = by_label.get(close, close)
+            hint = f" Did you mean “{CUSTOM_FIELD_PREFIX}{suggestion}”?" if suggestion else ""
+            return None, (
+                f"Unknown column “{raw}”: there is no custom field with the key “{key}”.{hint}"
+            )
+        if field.archived:
+            return None, (
+                f"The custom field {field.label} is archived and cannot be imported; "
+                "remove the column."
+            )
+        return field, None
+
     # --- rows ----------------------------------------------------------------------
+
+    def _cached(self, column: str, text: str, check) -> tuple:
+        """`check(text, error)` once per distinct `text` of `column`: (result, errors).
+
+        The errors are (column, message) pairs, replayed for every row with that text.
+        """
+        cache = self._cells[column]
+        hit = cache.get(text)
+        if hit is None:
+            found: list[tuple[str, str]] = []
+            result = check(text, lambda col, message: found.append((col, message)))
+            hit = (result, found)
+            if len(cache) < CELL_CACHE_SIZE:
+                cache[text] = hit
+        return hit
+
+    def _check_status(self, text: str, error):
+        status = self.default_status
+        if text:
+            status, message = self.statuses.get(text)
+            if message:
+                error("status", message)
+            elif not status.is_assignable:
+                error("status", f"“{status}” is a historical or hidden status; choose another.")
+        elif status is None:
+            error("status", "Patron has no assignable status; create one first.")
+        return status
+
+    def _check_named(self, names: _Names, column: str):
+        def check(text: str, error):
+            if not text:
+                return None
+            obj, message = names.get(text)
+            if message:
+                error(column, message)
+            return obj
+
+        return check
+
+    def _check_tags(self, text: str, error) -> list:
+        return self._names_list(text, self.tags, "tags", error)
+
+    def _check_group_cell(self, text: str, error) -> list:
+        groups = self._names_list(text, self.groups, "groups", error)
+        self._check_groups(groups, error)
+        return groups
+
+    def _check_custom(self, values: dict, error) -> dict:
+        custom = {}
+        for column, field in self.custom_columns:
+            raw = values[column]
+            if not raw:
+                continue
+            try:
+                value = parse_value(field, raw)
+            except DjangoValidationError as exc:
+                error(column, exc.messages[0])
+            else:
+                if value is not None:
+                    custom[field.key] = value
+        return custom
 
     def _values(self, cells: list[str]) -> dict[str, str]:
         """The row's cells by column name (short rows read as empty cells)."""
@@ -211,31 +312,28 @@ class CustomerFileChecker:
         kind = KINDS.get(cell("kind").lower())
         if kind is None:
             error("kind", f"Use “person” or “company”, not “{cell('kind')}”.")
-        status = self.default_status
-        if cell("status"):
-            status, message = self.statuses.get(cell("status"))
-            if message:
-                error("status", message)
-            elif not status.is_assignable:
-                error("status", f"“{status}” is a historical or hidden status; choose another.")
-        elif status is None:
-            error("status", "Patron has no assignable status; create one first.")
-        customer_class = department = None
-        if cell("class"):
-            customer_class, message = self.classes.get(cell("class"))
-            if message:
-                error("class", message)
-        if cell("department"):
-            department, message = self.departments.get(cell("department"))
-            if message:
-                error("department", message)
+        found = []
+        status, messages = self._cached("status", cell("status"), self._check_status)
+        found += messages
+        customer_class, messages = self._cached("class", cell("class"), self._check_class)
+        found += messages
+        department, messages = self._cached(
+            "department", cell("department"), self._check_department
+        )
+        found += messages
+        for column, message in found:
+            error(column, message)
         country = cell("country").upper() or "GB"
         if len(country) != 2 or not country.isalpha():
             error("country", f"Use a two-letter country code such as GB, not “{cell('country')}”.")
-        tags = self._names_list(cell("tags"), self.tags, "tags", error)
-        groups = self._names_list(cell("groups"), self.groups, "groups", error)
-        self._check_groups(groups, error)
+        tags, messages = self._cached("tags", cell("tags"), self._check_tags)
+        for column, message in messages:
+            error(column, message)
+        groups, messages = self._cached("groups", cell("groups"), self._check_group_cell)
+        for column, message in messages:
+            error(column, message)
         contacts = self._contacts(cell, error)
+        custom = self._check_custom(values, error) if self.custom_columns else None
         if account:
             earlier = self.seen.get(account)
             if earlier is not None:
@@ -258,7 +356,7 @@ class CustomerFileChecker:
             "service_country": country,
             "notes": cell("notes"),
         }
-        return CheckedRow(number, account, values, status, tags, groups, contacts), []
+        return CheckedRow(number, account, values, status, tags, groups, contacts, custom), []
 
     def _names_list(self, text: str, names: _Names, column: str, error) -> list:
         if not text:
@@ -290,8 +388,12 @@ class CustomerFileChecker:
                     self.group_rule_messages[key] = []
             for message in self.group_rule_messages[key]:
                 error("groups", message)
+        # A new customer must land in a group the uploader works with, by hand; a
+        # dynamic group takes nobody by hand, so it does not count here.
         if self.restricted_paths and not any(
-            g.path.startswith(p) for g in groups for p in self.restricted_paths
+            g.segment_id is None and g.path.startswith(p)
+            for g in groups
+            for p in self.restricted_paths
         ):
             error(
                 "groups",

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from patron.core.errors import PermissionDenied, ValidationError
 from patron.core.views import PatronView, apply_form_errors, get_restricted_object
-from patron.imports import exporting
+from patron.imports import exporting, retention
 from patron.imports.checking import group_errors_by_row
 from patron.imports.columns import COLUMNS, LIST_SEPARATOR
 from patron.imports.forms import ExportForm, ImportUploadForm, PhoneListForm
@@ -93,6 +93,7 @@ def _import_context(request, customer_import: CustomerImport) -> dict:
             fields=["state", "row_count", "error_count", "errors", "created_count", "applied_at"]
         )
     errors = customer_import.errors[:ERRORS_SHOWN]
+    file_removed = upload_removed_message(customer_import)
     return {
         "title": f"Import #{customer_import.pk}: {customer_import.original_name}",
         "imp": customer_import,
@@ -104,7 +105,9 @@ def _import_context(request, customer_import: CustomerImport) -> dict:
         "polling": (check_job is not None and not check_job.is_finished)
         or (apply_job is not None and not apply_job.is_finished),
         "can_apply": customer_import.state == CustomerImport.State.READY
-        and (apply_job is None or apply_job.state in (Job.State.FAILED, Job.State.CANCELLED)),
+        and (apply_job is None or apply_job.state in (Job.State.FAILED, Job.State.CANCELLED))
+        and not file_removed,
+        "file_removed": file_removed,
         "list_url": reverse("customers:list"),
     }
 
@@ -127,9 +130,22 @@ class ImportStatusView(PatronView):
         )
 
 
+def upload_removed_message(customer_import: CustomerImport) -> str:
+    """Why an import that is not applied can no longer be: its file was deleted."""
+    if customer_import.state == CustomerImport.State.APPLIED or customer_import.path.exists():
+        return ""
+    days = retention.retention_days()
+    kept = f" after {days} day{'s' if days != 1 else ''}" if days else ""
+    return f"The uploaded file was deleted{kept} without being imported; upload it again."
+
+
 class ImportApplyView(PatronView):
     def post(self, request, pk):
         customer_import = get_restricted_object(request, CustomerImport, pk=pk)
+        removed = upload_removed_message(customer_import)
+        if removed:
+            messages.error(request, removed)
+            return HttpResponseRedirect(customer_import.get_absolute_url())
         try:
             job = import_apply_start(actor=self.actor, customer_import=customer_import)
         except (ValidationError, PermissionDenied) as exc:
@@ -198,10 +214,16 @@ def _export_job(request, pk) -> Job:
 
 
 def _export_context(job: Job) -> dict:
+    file = (job.result_summary or {}).get("file") if job.state == Job.State.SUCCEEDED else ""
+    expired_on = retention.export_expired_on(job) if file else None
+    filters = exporting.filter_data((job.params or {}).get("filter", ""))
     return {
         "title": f"Export #{job.pk}",
         **_job_context(job),
-        "file": (job.result_summary or {}).get("file") if job.state == Job.State.SUCCEEDED else "",
+        "file": "" if expired_on else file,
+        "expired_on": expired_on,
+        "expires_at": retention.export_expires_at(job) if file and not expired_on else None,
+        "again_url": reverse("imports:export") + (f"?{filters.urlencode()}" if filters else ""),
     }
 
 
@@ -217,9 +239,21 @@ class ExportStatusView(PatronView):
         return TemplateResponse(request, "imports/_export_status.html", _export_context(job))
 
 
+class ExportExpired(Exception):
+    """The export's file was deleted after the retention period (answered with 410)."""
+
+    def __init__(self, day):
+        self.day = day
+        super().__init__(retention.export_expired_message(day))
+
+
 def export_download_response(job: Job) -> FileResponse:
-    """The finished export's file as an attachment; 404 while there is none."""
+    """The finished export's file as an attachment; 404 while there is none, and
+    `ExportExpired` once the retention period has passed."""
     name = (job.result_summary or {}).get("file") if job.state == Job.State.SUCCEEDED else ""
+    expired_on = retention.export_expired_on(job) if name else None
+    if expired_on is not None:
+        raise ExportExpired(expired_on)
     path = exporting.export_path(name) if name else None
     if path is None or not path.exists():
         raise Http404("This export has no file (it has not finished, or it was removed).")
@@ -232,7 +266,12 @@ def export_download_response(job: Job) -> FileResponse:
 
 class ExportDownloadView(PatronView):
     def get(self, request, pk):
-        return export_download_response(_export_job(request, pk))
+        job = _export_job(request, pk)
+        try:
+            return export_download_response(job)
+        except ExportExpired as exc:
+            context = {**_export_context(job), "message": str(exc), "title": "Export expired"}
+            return TemplateResponse(request, "imports/export_expired.html", context, status=410)
 
 
 # --- phone list ------------------------------------------------------------------------

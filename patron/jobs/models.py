@@ -136,9 +136,18 @@ class JobChange(models.Model):
     one INSERT … SELECT per job, never one by one.
     """
 
-    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="changes")
+    # Written only by the bulk statements, from rows they have just read, up to
+    # hundreds of thousands in one transaction: no database constraints on the
+    # links (each would cost a lookup per row at commit); Django still cascades.
+    job = models.ForeignKey(
+        Job, on_delete=models.CASCADE, related_name="changes", db_constraint=False, db_index=False
+    )
     customer = models.ForeignKey(
-        "customers.Customer", on_delete=models.CASCADE, related_name="+", db_index=False
+        "customers.Customer",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     field = models.CharField(max_length=40)
     before = models.CharField(max_length=100, null=True, blank=True)

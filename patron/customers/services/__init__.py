@@ -5,6 +5,9 @@ from patron.customers.services.groups import (
     customer_group_add,
     customer_group_add_by_name,
     customer_group_remove,
+    customer_group_schedule,
+    customer_group_schedule_cancel,
+    customer_group_validity_set,
     customer_groups_set,
 )
 from patron.customers.services.profile import (
@@ -32,6 +35,9 @@ __all__ = [
     "customer_group_add",
     "customer_group_add_by_name",
     "customer_group_remove",
+    "customer_group_schedule",
+    "customer_group_schedule_cancel",
+    "customer_group_validity_set",
     "customer_groups_set",
     "customer_restore",
     "customer_status_change",

@@ -242,9 +242,11 @@ def status_schedule_run(*, today: datetime.date | None = None) -> dict:
     """One pass of the status scheduler: pending changes first, then progressions,
     then the groups' scheduled work (temporary memberships, dynamic group history)."""
     from patron.groups.schedule import groups_schedule_run
+    from patron.imports.retention import exports_expire
 
     return {
         "applied": status_changes_apply_due(today=today),
         "progressed": statuses_progress_due(today=today),
         **groups_schedule_run(today=today),
+        **exports_expire(),
     }

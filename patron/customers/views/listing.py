@@ -122,7 +122,7 @@ class CustomerListView(ObjectListView):
     table_template_name = "customers/_customer_results.html"
     add_url_name = "customers:add"
     title = "Customers"
-    default_ordering = ("name", "id")
+    default_ordering = ("-id",)
     select_related = ("status", "customer_class")
     prefetch_related = ("tags", "groups")
     columns = [

@@ -19,7 +19,12 @@ from patron.core.actor import Actor
 from patron.core.errors import ConflictError, ValidationError
 from patron.core.views import PatronView
 from patron.customers import services
-from patron.customers.forms import NotesForm, StatusChangeForm
+from patron.customers.forms import (
+    GroupAddForm,
+    MembershipValidityForm,
+    NotesForm,
+    StatusChangeForm,
+)
 from patron.customers.models import Customer
 from patron.customfields.overview import overview_context as custom_fields_context
 from patron.events.models import Event
@@ -54,13 +59,20 @@ def card_context(request, customer, **extra) -> dict:
     """Everything the overview cards show; a fixed number of queries."""
     user = request.user
     tags = list(customer.tags.all())
-    groups = list(customer.groups.select_related("group_set"))
+    memberships = list(
+        customer.memberships.select_related("group__group_set").order_by(
+            "group__group_set__position", "group__path"
+        )
+    )
+    groups = [m.group for m in memberships]
     contacts = list(customer.contacts.all())
     can_change = user.has_perm("customers.change_customer")
     context = {
         "customer": customer,
         "tags": tags,
         "groups": groups,
+        "memberships": memberships,
+        "scheduled_memberships": list(customer.scheduled_memberships.all()),
         "contacts": contacts,
         "primary_contact": next((c for c in contacts if c.is_primary), None),
         # The referrer may be outside a restricted user's groups (ACC-3): name it only if visible.
@@ -206,11 +218,30 @@ class TagRemoveView(CardActionView):
         services.customer_tag_remove(actor=actor, customer=customer, tag=tag)
 
 
+def _valid_form(form) -> dict:
+    """The cleaned data, or the form's errors raised keyed by field."""
+    if not form.is_valid():
+        raise ValidationError({field: list(errors) for field, errors in form.errors.items()})
+    return form.cleaned_data
+
+
 class GroupAddView(CardActionView):
     card_template = "customers/_groups_card.html"
 
     def act(self, actor, customer, data):
-        services.customer_group_add_by_name(actor=actor, customer=customer, name=data.get("name"))
+        cleaned = _valid_form(GroupAddForm(data))
+        services.customer_group_add_by_name(
+            actor=actor,
+            customer=customer,
+            name=cleaned["name"],
+            valid_from=cleaned["valid_from"],
+            valid_until=cleaned["valid_until"],
+        )
+
+    def error_context(self, customer, data, exc):
+        # Keep what was typed, and mark the fields the message is about.
+        fields = set(exc.message_dict) if hasattr(exc, "error_dict") else set()
+        return {"group_add": data, "group_add_invalid": fields}
 
 
 class GroupRemoveView(CardActionView):
@@ -219,6 +250,35 @@ class GroupRemoveView(CardActionView):
     def act(self, actor, customer, data):
         group = _restricted(self.request, Group, data.get("group"))
         services.customer_group_remove(actor=actor, customer=customer, group=group)
+
+
+class GroupValidityView(CardActionView):
+    """Change or clear the last day of one membership."""
+
+    card_template = "customers/_groups_card.html"
+
+    def act(self, actor, customer, data):
+        group = _restricted(self.request, Group, data.get("group"))
+        cleaned = _valid_form(MembershipValidityForm(data))
+        services.customer_group_validity_set(
+            actor=actor, customer=customer, group=group, valid_until=cleaned["valid_until"]
+        )
+
+
+class GroupScheduleCancelView(CardActionView):
+    """Cancel a membership that has not started."""
+
+    card_template = "customers/_groups_card.html"
+
+    def act(self, actor, customer, data):
+        pk = str(data.get("scheduled") or "")
+        scheduled = customer.scheduled_memberships.filter(pk=pk).first() if pk.isdigit() else None
+        if scheduled is None:
+            raise ValidationError(
+                "That scheduled membership has already started or been cancelled; "
+                "reload the page to see the current groups."
+            )
+        services.customer_group_schedule_cancel(actor=actor, scheduled=scheduled)
 
 
 class StatusChangeView(CardActionView):

@@ -188,6 +188,7 @@ def run_bulk_action(action_name: str, job, context) -> dict:
     actor = context.actor
     params = bulk_params(actor, action_name, job.params)
     plan = bulk_plan(actor, action, params)
+    sql.roomy_sorts()
     for customer, message in plan.failures:
         context.fail(customer, message)
     when = timezone.now()
@@ -272,6 +273,7 @@ def run_bulk_undo(job, context) -> dict:
     """Put back what a bulk action changed, for every customer no later change touched."""
     actor = context.actor
     original = Job.objects.get(pk=validate_undo(actor, job.params, running=job)["job"])
+    sql.roomy_sorts()
     action = action_for_kind(original.kind)
     params = original.params
     since = _applied_at(original)
