@@ -288,13 +288,12 @@ class BulkWriteMode:
             for table, rows in writes:
                 table.write(rows)
             return
+        # No `finally`: a failed write aborts the transaction, whose rollback undoes the SET.
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL session_replication_role = replica")
-            try:
-                for table, rows in writes:
-                    table.write(rows)
-            finally:
-                cursor.execute("SET LOCAL session_replication_role = origin")
+            for table, rows in writes:
+                table.write(rows)
+            cursor.execute("SET LOCAL session_replication_role = origin")
 
     def finish(self, customer_ids) -> None:
         if self.fills_index:

@@ -116,6 +116,8 @@ def _preview_data(preview) -> dict:
         "will_change": preview.will_change,
         "unchanged": preview.unchanged,
         "failure_count": preview.failure_count,
+        # Set when a future date makes the job schedule the change rather than make it.
+        "scheduled": preview.scheduled,
         "failures": [
             {"customer": customer.pk if customer else None, "message": message}
             for customer, message in preview.failures

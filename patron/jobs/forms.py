@@ -39,7 +39,10 @@ class BulkActionForm(PatronForm):
     effective_date = forms.DateField(
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
-        help_text="Leave empty for today. Required by some statuses.",
+        help_text=(
+            "Leave empty for today. A future date schedules the change for each customer "
+            "on that day. Required by some statuses."
+        ),
     )
     department = forms.ModelChoiceField(
         queryset=Department.objects.none(), required=False, empty_label="(no department)"

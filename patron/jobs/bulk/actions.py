@@ -11,13 +11,14 @@ from __future__ import annotations
 import contextlib
 import datetime
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import BigIntegerField, Exists, OuterRef, Q
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 
 from patron.core.actor import Actor
 from patron.core.errors import ValidationError
-from patron.customers.models import Customer, CustomerTag, GroupMembership
+from patron.customers.models import Customer, CustomerTag, GroupMembership, StatusChange
 from patron.departments.models import Department
 from patron.groups.models import Group
 from patron.jobs.bulk import sql
@@ -98,6 +99,29 @@ class BulkAction:
     def after_write(self, job, actor, params, when, upto: int):
         """Extra bookkeeping after each batch of events (rows with ids up to `upto`)."""
 
+    done_word = "changed"  # the summary's "3 customers changed"
+
+    def for_params(self, params: dict) -> BulkAction:
+        """The action that carries out `params` (a status change dated later schedules)."""
+        return self
+
+    def for_job(self, job) -> BulkAction:
+        """The action that carried out `job`, for its undo."""
+        return self
+
+    def preview_headline(self, params: dict) -> str:
+        """Words after "will schedule N customers" when the action schedules, else ""."""
+        return ""
+
+    def late_failures(self, job, params: dict) -> list[tuple[Customer, str]]:
+        """Customers `record` had to leave out after all (a race with another change)."""
+        return []
+
+    def undo(self, original, job, context) -> dict | None:
+        """An undo of its own, returning the undo job's summary; None: the generic undo
+        (`engine.run_bulk_undo`) writes the swapped change rows back."""
+        return None
+
 
 # --- tags and groups --------------------------------------------------------------------
 
@@ -134,7 +158,8 @@ class _LinkAction(BulkAction):
     def _names(self):
         links = CustomerTag if self.model is Tag else GroupMembership
         tables = (links._meta.db_table, f"{self.link_field}_id", self.model._meta.db_table)
-        return sql.link_names(*tables, self.field)
+        # Tag names are unique, so a list can lose a tag by its name (see link_names).
+        return sql.link_names(*tables, self.field, unique_names=self.model is Tag)
 
     def changes_sql(self):
         _join, before, after = self._names()
@@ -285,16 +310,12 @@ class ChangeStatus(BulkAction):
         raw_date = params.get("effective_date") or ""
         effective = None
         if raw_date:
-            effective = (
-                raw_date if isinstance(raw_date, datetime.date) else parse_date(str(raw_date))
-            )
+            effective = raw_date if isinstance(raw_date, datetime.date) else None
+            if effective is None:
+                with contextlib.suppress(ValueError):  # well formed but no such day
+                    effective = parse_date(str(raw_date))
             if effective is None:
                 errors["effective_date"] = "Give the effective date as YYYY-MM-DD."
-            elif effective > timezone.localdate():
-                errors["effective_date"] = (
-                    "A bulk status change takes effect today or on a past date; schedule "
-                    "future changes from each customer's page."
-                )
         elif status.require_date:
             errors["effective_date"] = f"An effective date is required to change to “{status}”."
         if errors:
@@ -306,6 +327,17 @@ class ChangeStatus(BulkAction):
 
     def describe(self, params):
         return f"{self.label} “{Status.objects.get(pk=params['status'])}”"
+
+    def for_params(self, params):
+        effective = _effective_date(params)
+        if effective is not None and effective > timezone.localdate():
+            return SCHEDULE_STATUS
+        return self
+
+    def for_job(self, job):
+        if JobChange.objects.filter(job=job, field=ScheduleStatus.field).exists():
+            return SCHEDULE_STATUS
+        return self
 
     def changing(self, candidates, params):
         return candidates.exclude(status_id=params["status"])
@@ -354,6 +386,185 @@ class ChangeStatus(BulkAction):
             lo=upto - sql.EVENT_BATCH + 1,
             hi=upto,
         )
+
+
+def _effective_date(params) -> datetime.date | None:
+    value = params.get("effective_date")
+    return parse_date(value) if value else None
+
+
+class ScheduleStatus(ChangeStatus):
+    """A status change dated after today: a pending StatusChange per customer, as the
+    single path (`customers.services.status`) schedules one, applied by the status
+    scheduler on the day. The customer row itself does not change until then.
+
+    The job's `pending_status` rows name the StatusChange each customer got (`after`),
+    so undo cancels exactly those, and only while they are still pending.
+    """
+
+    field, event_action, done_word = sql.SCHEDULE_FIELD, "status_change_scheduled", "scheduled"
+
+    def _status(self, params) -> Status:
+        return Status.objects.get(pk=params["status"])
+
+    def describe(self, params):
+        day = _effective_date(params)
+        return f"Status change to “{self._status(params)}” scheduled for {day:%d %b %Y}"
+
+    def preview_headline(self, params):
+        day = _effective_date(params)
+        return f"to change to “{self._status(params)}” on {day:%d %b %Y}"
+
+    def for_params(self, params):
+        return self
+
+    def _pending_failures(self, customers) -> list[tuple[Customer, str]]:
+        """The single path's refusal for each of `customers` with a pending change."""
+        rows = (
+            StatusChange.objects.pending()
+            .filter(customer__in=customers)
+            .order_by("customer_id")
+            .values_list(
+                "customer_id",
+                "customer__name",
+                "customer__account_number",
+                "to_status__name",
+                "effective_date",
+            )
+        )
+        return [
+            (
+                Customer(pk=customer_id, name=name, account_number=number),
+                f"{name} already has a change to “{to_status}” scheduled for "
+                f"{day:%d %b %Y}; cancel it first.",
+            )
+            for customer_id, name, number, to_status, day in rows
+        ]
+
+    def conflicts(self, changing, params):
+        waiting = StatusChange.objects.pending().filter(customer_id=OuterRef("pk"))
+        return Q(Exists(waiting)), self._pending_failures(changing.values("pk"))
+
+    def record(self, job, eligible, params, when):
+        sql.record_changes(job, eligible, self.field, "NULL", None)
+        sql.insert_pending_status_changes(
+            job,
+            status_id=params["status"],
+            reason=params.get("reason", ""),
+            effective=_effective_date(params),
+            when=when,
+        )
+        return sql.link_pending_status_changes(job, status_id=params["status"], when=when)
+
+    def late_failures(self, job, params):
+        unlinked = JobChange.objects.filter(job=job, field=self.field, after__isnull=True)
+        failures = self._pending_failures(unlinked.values("customer_id"))
+        unlinked.delete()
+        return failures
+
+    def write(self, job, when):
+        """Nothing on the customer row: the scheduler changes it on the day."""
+
+    def changes_sql(self):
+        return sql.pending_status_changes_sql()
+
+    def changes_join(self):
+        return sql.pending_status_join()
+
+    def sample(self, customers, params):
+        then = f"{self._status(params)} from {_effective_date(params):%d %b %Y}"
+        names = dict(Status.objects.values_list("pk", "name"))
+        return [(names.get(c.status_id, "—"), then) for c in customers]
+
+    def after_write(self, job, actor, params, when, upto):
+        """The pending StatusChange rows are the history; `record` wrote them."""
+
+    def undo(self, original, job, context):
+        """Cancel the job's scheduled changes that are still pending, in one UPDATE, with
+        one event each; list the customers whose change was applied or cancelled since."""
+        actor = context.actor
+        params = original.params
+        rows = JobChange.objects.filter(job=original, field=self.field)
+        visible = (
+            Customer.objects.all()
+            if actor.user is None
+            else Customer.objects.restrict(actor.user, "change")
+        )
+        for customer_id in rows.exclude(customer_id__in=visible.values("pk")).values_list(
+            "customer_id", flat=True
+        ):
+            context.fail(None, f"Customer #{customer_id} is not one you may change; not reverted.")
+        mine = rows.filter(customer_id__in=visible.values("pk"))
+        note = f"Cancelled by the undo of bulk action job #{original.pk} (job #{job.pk})"
+        sql.cancel_pending_status_changes(original, mine, label=actor.label, note=note)
+        changes = StatusChange.objects.filter(pk=Cast(OuterRef("after"), BigIntegerField()))
+        cancelled = mine.filter(
+            Exists(changes.filter(state=StatusChange.State.CANCELLED, note=note))
+        )
+        self._report_gone(context, mine.exclude(Exists(changes.filter(note=note))), original)
+        when = timezone.now()
+        sql.copy_changes_swapped(original, job, cancelled)
+        changed = JobChange.objects.filter(job=job, field=self.field).count()
+        context.progress(0, changed)
+        context.check_cancelled()
+        status, day = self._status(params), _effective_date(params)
+        reason = f"Undo of bulk action job #{original.pk}"
+        for _hi, logged in sql.insert_events(
+            job,
+            actor,
+            field=self.field,
+            action="status_change_cancelled",
+            changes_sql=self.changes_sql(),
+            join=self.changes_join(),
+            message=f"Cancelled the change to {status} due {day:%d %b %Y} (undo of job "
+            f"#{original.pk})",
+            reason=reason,
+            when=when,
+        ):
+            context.progress(min(changed, logged), changed)
+            context.check_cancelled()
+        failed = len(context.failures)
+        text = f"Cancelled the scheduled change of job #{original.pk} for {changed:,} customers."
+        if failed:
+            text += f" {failed:,} could not be reverted (listed below)."
+        return {
+            "message": text,
+            "undo_of": original.pk,
+            "changed": changed,
+            "failed": failed,
+            "applied_at": when.isoformat(),
+        }
+
+    def _report_gone(self, context, rows, original) -> None:
+        """A failure per customer whose change of `original` is no longer pending."""
+        gone = (
+            StatusChange.objects.filter(
+                pk__in=rows.annotate(change=Cast("after", BigIntegerField())).values("change")
+            )
+            .select_related("customer", "to_status")
+            .only(
+                "state",
+                "applied_at",
+                "cancelled_by_label",
+                "effective_date",
+                "customer__id",
+                "customer__name",
+                "customer__account_number",
+                "to_status__name",
+            )
+            .order_by("customer_id")
+        )
+        for change in gone.iterator():
+            what = f"The change to “{change.to_status}” due {change.effective_date:%d %b %Y}"
+            if change.state == StatusChange.State.APPLIED:
+                when = timezone.localtime(change.applied_at) if change.applied_at else None
+                done = f"was already applied{f' on {when:%d %b %Y %H:%M}' if when else ''}"
+            else:
+                done = f"was already cancelled by {change.cancelled_by_label or 'someone else'}"
+            context.fail(change.customer, f"{what} {done}; not reverted.")
+
+
+SCHEDULE_STATUS = ScheduleStatus()
 
 
 class AssignDepartment(BulkAction):

@@ -102,8 +102,12 @@ def bulk_plan(actor: Actor, action, params: dict) -> Plan:
     target = params["target"]
     chosen = target_queryset(actor, target)
     failures = [(None, f"Customer #{pk} was not found.") for pk in missing_ids(target, chosen)]
-    if not action.acts_on_archived:
-        for customer in chosen.filter(archived=True).only("id", "name", "account_number"):
+    archived = Customer.objects.filter(archived=True)
+    # Few accounts are archived: start from them (a partial index holds just those)
+    # rather than test every chosen customer, and skip the lookup when there are none.
+    if not action.acts_on_archived and archived.exists():
+        chosen_archived = archived.filter(pk__in=chosen.values("pk")).order_by("pk")
+        for customer in chosen_archived.only("id", "name", "account_number"):
             failures.append(
                 (customer, f"{customer.name} is archived; restore the account before changing it.")
             )
@@ -128,11 +132,12 @@ class Preview:
     failure_count: int
     failures: list
     sample: list  # (customer, before, after)
+    scheduled: str = ""  # "to change to “Suspended” on 09 Mar 2026" when the action schedules
 
 
 def bulk_preview(actor: Actor, action_name: str, params: dict) -> Preview:
     """How many customers the action changes, a sample before → after, and who is refused."""
-    action = get_action(action_name)
+    action = get_action(action_name).for_params(params)
     plan = bulk_plan(actor, action, params)
     will_change = plan.will_change
     customers = list(plan.changing.order_by("name", "pk")[:SAMPLE_SIZE])
@@ -152,6 +157,7 @@ def bulk_preview(actor: Actor, action_name: str, params: dict) -> Preview:
         failure_count=plan.failure_count,
         failures=plan.failures[:SAMPLE_SIZE],
         sample=sample,
+        scheduled=action.preview_headline(params),
     )
 
 
@@ -184,15 +190,19 @@ def _log(job, context, action, params, when, *, message: str, reason: str = "") 
 
 def run_bulk_action(action_name: str, job, context) -> dict:
     """The job function of every `customers.bulk_<action>` job type."""
-    action = get_action(action_name)
     actor = context.actor
     params = bulk_params(actor, action_name, job.params)
+    action = get_action(action_name).for_params(params)
     plan = bulk_plan(actor, action, params)
     sql.roomy_sorts()
     for customer, message in plan.failures:
         context.fail(customer, message)
     when = timezone.now()
     changed = action.record(job, plan.changing, params, when)
+    late = action.late_failures(job, params)
+    for customer, message in late:
+        context.fail(customer, message)
+    failures = [*plan.failures, *late]
     context.progress(0, changed)
     context.check_cancelled()
     action.write(job, when)
@@ -206,18 +216,18 @@ def run_bulk_action(action_name: str, job, context) -> dict:
         message=f"{description} (bulk action, job #{job.pk})"[:300],
         reason=params.get("reason", ""),
     )
-    refused = sum(1 for customer, _ in plan.failures if customer is not None)
+    refused = sum(1 for customer, _ in failures if customer is not None)
     unchanged = max(0, plan.matched - changed - refused)
-    text = f"{description}: {changed:,} customers changed, {unchanged:,} already so."
-    if plan.failures:
-        text += f" {len(plan.failures):,} could not be changed (listed below)."
+    text = f"{description}: {changed:,} customers {action.done_word}, {unchanged:,} already so."
+    if failures:
+        text += f" {len(failures):,} could not be changed (listed below)."
     return {
         "message": text,
         "action": action_name,
         "matched": plan.matched,
         "changed": changed,
         "unchanged": unchanged,
-        "failed": len(plan.failures),
+        "failed": len(failures),
         "applied_at": when.isoformat(),
         "undoable": changed > 0,
     }
@@ -274,7 +284,10 @@ def run_bulk_undo(job, context) -> dict:
     actor = context.actor
     original = Job.objects.get(pk=validate_undo(actor, job.params, running=job)["job"])
     sql.roomy_sorts()
-    action = action_for_kind(original.kind)
+    action = action_for_kind(original.kind).for_job(original)
+    summary = action.undo(original, job, context)
+    if summary is not None:
+        return summary
     params = original.params
     since = _applied_at(original)
     rows = JobChange.objects.filter(job=original)

@@ -253,7 +253,9 @@ def _names_each(link_table: str, link_column: str, name_table: str, which: str) 
     return f"json((SELECT json_group_array(s.n) FROM (SELECT n FROM ({select}) ORDER BY n) s))"
 
 
-def link_names(link_table: str, link_column: str, name_table: str, field: str):
+def link_names(
+    link_table: str, link_column: str, name_table: str, field: str, *, unique_names: bool = False
+):
     """The customers' names (tags or groups) before and after the change, for a batch of rows.
 
     Returns (join, before, after). On PostgreSQL `join` is a LEFT JOIN (with `{job}`, `{lo}`
@@ -270,6 +272,8 @@ def link_names(link_table: str, link_column: str, name_table: str, field: str):
         # the whole batch for a grouped pass.
         tables = (link_table, link_column, name_table)
         return "", _names_each(*tables, "before"), _names_each(*tables, "after")
+    if unique_names:
+        return _unique_link_names(link_table, link_column, name_table, field)
     changes = qn(JobChange._meta.db_table)
     moved = cast("COALESCE(x.before, x.after)", "id")
     rows = (
@@ -292,6 +296,37 @@ def link_names(link_table: str, link_column: str, name_table: str, field: str):
     before = f"(CASE WHEN jc.after IS NOT NULL THEN {without_name} ELSE {with_name} END)"
     after = f"(CASE WHEN jc.after IS NOT NULL THEN {with_name} ELSE {without_name} END)"
     return join, before, after
+
+
+def _unique_link_names(link_table: str, link_column: str, name_table: str, field: str):
+    """PostgreSQL `link_names` for names that are unique (tags): one sorted list per customer.
+
+    The batch's customers' names are gathered once, as they are after the
+    write. An added name is then dropped from that list by value for the
+    "before" side; a removed one is put back, in order, from the customer's
+    few names alone.
+    """
+    changes = qn(JobChange._meta.db_table)
+    order = 'ORDER BY t.name COLLATE "C"'
+    grouped = (
+        f"SELECT x.customer_id AS cid, jsonb_agg(t.name {order}) AS cur FROM {changes} x "
+        f"JOIN {qn(link_table)} l ON l.customer_id = x.customer_id "
+        f"JOIN {qn(name_table)} t ON t.id = l.{link_column} "
+        f"WHERE x.job_id = {{job}} AND x.field = '{field}' AND x.id BETWEEN {{lo}} AND {{hi}} "
+        "GROUP BY x.customer_id"
+    )
+    join = (
+        f"LEFT JOIN ({grouped}) ln ON ln.cid = jc.customer_id "
+        f"LEFT JOIN {qn(name_table)} mv ON mv.id = {cast('COALESCE(jc.before, jc.after)', 'id')}"
+    )
+    current = "COALESCE(ln.cur, '[]'::jsonb)"
+    moved = "mv.name"
+    put_back = (
+        f'(SELECT jsonb_agg(s.n ORDER BY s.n COLLATE "C") FROM (SELECT '
+        f"jsonb_array_elements_text({current}) AS n UNION ALL SELECT {moved}) s)"
+    )
+    before = f"(CASE WHEN jc.after IS NOT NULL THEN {current} - {moved} ELSE {put_back} END)"
+    return join, before, current
 
 
 def insert_events(
@@ -386,3 +421,109 @@ def insert_status_history(job, actor, *, reason: str, when, lo: int, hi: int) ->
                 hi,
             ],
         )
+
+
+# --- scheduled status changes ---------------------------------------------------------------
+
+SCHEDULE_FIELD = "pending_status"
+
+
+def insert_pending_status_changes(job, *, status_id: int, reason: str, effective, when) -> int:
+    """One pending StatusChange per `pending_status` row of the job, as the single path
+    schedules it; a customer that meanwhile got a pending change of its own is skipped
+    (the one-pending-change constraint) and left unlinked for the caller to report."""
+    from patron.customers.models import StatusChange
+
+    changes = qn(JobChange._meta.db_table)
+    sql = (
+        f"INSERT INTO {qn(StatusChange._meta.db_table)} (customer_id, from_status_id, "
+        "to_status_id, reason, effective_date, state, changed_by_id, changed_by_label, "
+        "applied_at, cancelled_by_label, note, created) "
+        "SELECT jc.customer_id, NULL, %s, %s, %s, 'pending', %s, %s, NULL, '', '', %s "
+        f"FROM {changes} jc WHERE jc.job_id = %s AND jc.field = %s ON CONFLICT DO NOTHING"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            [
+                status_id,
+                reason,
+                connection.ops.adapt_datefield_value(effective),
+                job.actor_user_id,
+                job.actor_label[:200],
+                connection.ops.adapt_datetimefield_value(when),
+                job.pk,
+                SCHEDULE_FIELD,
+            ],
+        )
+        return cursor.rowcount
+
+
+def link_pending_status_changes(job, *, status_id: int, when) -> int:
+    """Point each `pending_status` row of the job (`after`) at the StatusChange it created,
+    so undo finds exactly those rows; how many were linked."""
+    from patron.customers.models import StatusChange
+
+    changes = qn(JobChange._meta.db_table)
+    after = qn("after")
+    sql = (
+        f"UPDATE {changes} SET {after} = {as_text('sc.id')} "
+        f"FROM {qn(StatusChange._meta.db_table)} sc "
+        f"WHERE {changes}.job_id = %s AND {changes}.field = %s "
+        f"AND sc.customer_id = {changes}.customer_id AND sc.state = 'pending' "
+        "AND sc.to_status_id = %s AND sc.created = %s AND sc.changed_by_label = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            [
+                job.pk,
+                SCHEDULE_FIELD,
+                status_id,
+                connection.ops.adapt_datetimefield_value(when),
+                job.actor_label[:200],
+            ],
+        )
+        return cursor.rowcount
+
+
+def cancel_pending_status_changes(source_job, rows, *, label: str, note: str) -> int:
+    """Cancel the still pending StatusChange rows that `source_job` created, for the
+    `pending_status` rows in the queryset `rows`; `note` marks the ones this call cancelled."""
+    from patron.customers.models import StatusChange
+
+    select_sql, select_params = rows.order_by().values("id").query.sql_with_params()
+    changes = qn(JobChange._meta.db_table)
+    sql = (
+        f"UPDATE {qn(StatusChange._meta.db_table)} SET state = 'cancelled', "
+        "cancelled_by_label = %s, note = %s WHERE state = 'pending' AND id IN ("
+        f"SELECT {cast('jc.after', 'id')} FROM {changes} jc WHERE jc.job_id = %s "
+        f"AND jc.field = %s AND jc.after IS NOT NULL AND jc.id IN ({select_sql}))"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql, [label[:200], note[:300], source_job.pk, SCHEDULE_FIELD, *select_params]
+        )
+        return cursor.rowcount
+
+
+def pending_status_join() -> str:
+    """The StatusChange (`sc`) a `pending_status` row `jc` points at, and its new status (`st`)."""
+    from patron.customers.models import StatusChange
+    from patron.statuses.models import Status
+
+    row = cast("COALESCE(jc.after, jc.before)", "id")
+    return (
+        f"JOIN {qn(StatusChange._meta.db_table)} sc ON sc.id = {row} "
+        f"JOIN {qn(Status._meta.db_table)} st ON st.id = sc.to_status_id"
+    )
+
+
+def pending_status_changes_sql() -> str:
+    """The event's [before, after] for a `pending_status` row: "Suspended on 2026-03-09"
+    on the side that holds the StatusChange, NULL on the other (as the single path logs)."""
+    text = f"st.name || ' on ' || {as_text('sc.effective_date')}"
+    return json_array(
+        f"CASE WHEN jc.before IS NULL THEN NULL ELSE {text} END",
+        f"CASE WHEN jc.after IS NULL THEN NULL ELSE {text} END",
+    )
