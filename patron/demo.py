@@ -482,6 +482,7 @@ class DemoLoader:
             made.append(customer)
             if index % 23 == 5 and len(made) > 10:
                 self._referral(customer, made)
+        self._customer_since(made)
         self._lifecycle(made)
         self.summary.customers = len(made)
         self.made = made
@@ -666,6 +667,34 @@ class DemoLoader:
         customer_update(actor=self.actor, customer=customer, data={"referred_by": referrer})
         if not customer.tags.filter(pk=self.tags["Referral"].pk).exists():
             customer_tag_add(actor=self.actor, customer=customer, tag=self.tags["Referral"])
+
+    def _customer_since(self, made: list) -> None:
+        """Spread the accounts over the last six years, oldest first, as a real book is.
+
+        The account's start (its `created` date, the "Customer since" line) and
+        its opening status change move back together; the event log keeps the
+        day the demo was loaded, as it would for accounts brought over from an
+        older system.
+        """
+        from patron.customers.models import Customer, StatusChange
+
+        now = timezone.now()
+        span = 6 * 365
+        for index, customer in enumerate(made):
+            days = span - (index * span) // max(1, len(made)) + self.rng.randrange(0, 3)
+            customer.created = now - datetime.timedelta(
+                days=days, minutes=self.rng.randrange(0, 600)
+            )
+            customer.status_since = customer.created.date()
+        Customer.objects.bulk_update(made, ["created", "status_since"], batch_size=500)
+        opened = list(
+            StatusChange.objects.filter(customer__in=made, from_status__isnull=True).select_related(
+                "customer"
+            )
+        )
+        for change in opened:
+            change.effective_date = change.customer.created.date()
+        StatusChange.objects.bulk_update(opened, ["effective_date"], batch_size=500)
 
     def _lifecycle(self, made: list) -> None:
         """Suspend, cease, schedule and archive a few accounts, with reasons and dates."""

@@ -1,10 +1,22 @@
 """Patron's URLs: one include per app, the API under /api/."""
 
+from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+
+class FaviconView(RedirectView):
+    """Browsers ask for /favicon.ico on pages without a <link rel="icon"> (the API's JSON)."""
+
+    permanent = True
+
+    def get_redirect_url(self, *args, **kwargs):
+        return static("patron/favicon.svg")
+
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="customers:list"), name="home"),
+    path("favicon.ico", FaviconView.as_view(), name="favicon"),
     path("accounts/", include("patron.accounts.urls")),
     path("customers/", include("patron.customers.urls")),
     path("events/", include("patron.events.urls")),

@@ -41,6 +41,26 @@ def test_every_customer_is_created_through_the_services_by_the_demo_loader():
     assert set(Event.objects.values_list("actor_label", flat=True)) == {"demo loader"}
 
 
+def test_customers_joined_over_the_years_oldest_first():
+    """'Customer since' is spread over six years, in account order, matching the opening."""
+    load_demo(customers=30)
+
+    customers = list(Customer.objects.order_by("pk"))
+    since = [c.created.date() for c in customers]
+    today = timezone.localdate()
+    assert today - since[0] > datetime.timedelta(days=5 * 365)
+    assert today - since[-1] < datetime.timedelta(days=120)
+    assert since == sorted(since)
+    assert len(set(since)) > 20
+    for customer in customers:
+        openings = [
+            c.effective_date
+            for c in StatusChange.objects.filter(customer_id=customer.pk)
+            if c.from_status_id is None and c.state == "applied"
+        ]
+        assert openings == [customer.created.date()]
+
+
 def test_customers_have_contacts_with_valid_uk_phone_numbers():
     """Every customer has 1-2 contacts (a company up to 2); phones are valid E.164."""
     load_demo(customers=30)

@@ -81,3 +81,12 @@ def test_sign_out_ends_the_session(client, owner):
     assert response.status_code == 302
     assert response["Location"] == reverse("accounts:login")
     assert "_auth_user_id" not in client.session
+
+
+def test_pages_name_the_favicon_and_favicon_ico_leads_to_it(client, owner):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"].endswith("/patron/favicon.svg")
+    client.force_login(owner)
+    page = client.get("/customers/").content.decode()
+    assert 'rel="icon" href="/static/patron/favicon.svg"' in page

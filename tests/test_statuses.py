@@ -232,7 +232,7 @@ def test_list_shows_badges_flags_next_status_and_customer_counts(login):
         "Ex-Customer": 0,
     }
     html = response.content.decode()
-    assert 'patron-badge status-success" style="--badge-colour: #6c757d">ACT</span>' in html
+    assert '<span class="badge status-success">ACT</span>' in html
     assert 'status-danger" style="--badge-colour: #6c757d">Ceased</span>' in html
     assert "after 30 days" in html
     assert ">Historical</span>" in html and ">Headline</span>" in html

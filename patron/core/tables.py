@@ -63,6 +63,14 @@ def badge(text, colour="#6c757d", css_class=""):
     )
 
 
+def status_badge(status, *, short: bool = False):
+    """A status in its display colour: the name, or with `short` the short name if it has one."""
+    text = (status.short_name or status.name) if short else status.name
+    return format_html(
+        '<span class="badge status-{}">{}</span>', status.display_class or "secondary", text
+    )
+
+
 def badges(items, colour_attr="colour"):
     return format_html_join(
         " ", "{}", ((badge(i.name, getattr(i, colour_attr, "#6c757d")),) for i in items)

@@ -11,15 +11,10 @@ customers, and a saved segment made from the list selects them too.
 
 from __future__ import annotations
 
-from functools import partial
-
 import django_filters
 from django import forms
 from django.db import connection
 from django.db.models import ExpressionWrapper, F, IntegerField
-from django.forms.utils import flatatt
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import mark_safe
 
 from patron.classes.models import CustomerClass
 from patron.customers.models import Customer, CustomerTag
@@ -36,37 +31,6 @@ from patron.tags.models import Tag
 def _any_of(field: str, names) -> str:
     terms = [f"{field}:{quote_value(name)}" for name in names]
     return terms[0] if len(terms) == 1 else "(" + " or ".join(terms) + ")"
-
-
-def _quick_render(widget, name, value, attrs=None, renderer=None):
-    """A select box as HTML written here rather than one template per option.
-
-    The list page draws its filter selects on every request, and with a few
-    hundred tags Django's per-option templates cost more than the page's queries.
-    The markup is the same as Django's own select widget.
-    """
-    context = widget.get_context(name, value, attrs)["widget"]
-    options = []
-    for group_name, group_choices, _ in context["optgroups"]:
-        html = format_html_join(
-            "",
-            '<option value="{}"{}>{}</option>',
-            (
-                (option["value"], flatatt(option["attrs"]), option["label"])
-                for option in group_choices
-            ),
-        )
-        options.append(
-            format_html('<optgroup label="{}">{}</optgroup>', group_name, html)
-            if group_name
-            else html
-        )
-    return format_html(
-        '<select name="{}"{}>{}</select>',
-        context["name"],
-        flatatt(context["attrs"]),
-        mark_safe("".join(options)),  # noqa: S308 - each part escaped by format_html
-    )
 
 
 def _keep(queryset, name, value):
@@ -139,7 +103,7 @@ class CustomerFilterSet(django_filters.FilterSet):
                 "class", "form-select" if isinstance(field.widget, forms.Select) else "form-control"
             )
             if isinstance(field.widget, forms.Select):
-                field.widget.render = partial(_quick_render, field.widget)
+                field.widget.template_name = "core/widgets/select.html"
 
     # The query the controls mean -------------------------------------------
     def control_terms(self, with_tags: bool = True) -> list[str]:

@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from patron.core.tables import Column, badge
+from patron.core.tables import Column, badge, status_badge
 from patron.core.views import ObjectDeleteView, ObjectEditView, ObjectListView, perm_name
 from patron.statuses import services
 from patron.statuses.filters import StatusFilterSet
@@ -43,10 +43,6 @@ def name_cell(user, model, obj):
     return format_html('<span class="fw-semibold text-nowrap">{}</span>', obj.name)
 
 
-def status_badge(status: Status):
-    return badge(status.short_name or status.name, css_class=f"status-{status.display_class}")
-
-
 def flag(value: bool):
     if value:
         return mark_safe('<span class="text-success fw-bold" title="Yes">✓</span>')
@@ -77,7 +73,7 @@ class StatusListView(ObjectListView):
         return [
             Column("position", label="#"),
             Column("name", html=lambda s: name_cell(user, Status, s)),
-            Column("short_name", label="Short name", html=status_badge),
+            Column("short_name", label="Short name", html=lambda s: status_badge(s, short=True)),
             Column(
                 "availability",
                 html=lambda s: badge(

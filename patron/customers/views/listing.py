@@ -9,7 +9,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 
-from patron.core.tables import Column, badge, badges
+from patron.core.tables import Column, badge, badges, status_badge
 from patron.core.views import ObjectListView
 from patron.customers.filters import CustomerFilterSet
 from patron.customers.models import Customer
@@ -17,12 +17,6 @@ from patron.segments.language import quote_value
 
 # Query-string keys that choose the page and order, not the customers.
 NOT_FILTERS = {"page", "sort"}
-
-
-def status_badge(status):
-    return format_html(
-        '<span class="badge status-{}">{}</span>', status.display_class or "secondary", status.name
-    )
 
 
 def error_context(text: str, error) -> dict:
