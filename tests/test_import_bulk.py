@@ -159,28 +159,3 @@ def test_a_tag_deleted_during_the_import_stops_it_with_a_message(
     with pytest.raises(ValidationError, match="A tag named in the file was deleted"):
         customers_import_file(actor=actor, path=write(tmp_path, 3))
     assert Customer.objects.count() == 0 and CustomerTag.objects.count() == 0
-
-
-def test_an_import_larger_than_the_index_rebuilds_its_indexes(actor, lists, tmp_path, monkeypatch):
-    """PostgreSQL: a fill at least as large as the index rebuilds the trigram indexes."""
-    if connection.vendor != "postgresql" or not applying.BulkWriteMode._may_set_replica():
-        pytest.skip("only the PostgreSQL bulk path fills the index in one statement")
-    from patron.search import index
-
-    monkeypatch.setattr(index, "REBUILD_INDEXES_FROM", 10)
-    kinds = []
-    statements = sql.statements
-    monkeypatch.setattr(
-        sql, "statements", lambda vendor, kind: kinds.append(kind) or statements(vendor, kind)
-    )
-    CustomerFactory(account_number="OLD1", name="Olga Before")
-    customers_import_file(actor=actor, path=write(tmp_path, 40))
-    assert "refresh_rebuilding" in kinds
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = %s", [sql.TABLE])
-        names = {row[0] for row in cursor.fetchall()}
-    assert {"search_text_trgm", "search_phones_trgm"} <= names
-    assert found("Kim Number39") == {"K00039"} and found("Olga") == {"OLD1"}
-    imported = index_rows()
-    rebuild()
-    assert index_rows() == imported

@@ -7,7 +7,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.db.models.functions import Upper
 from django.urls import reverse
 
@@ -53,12 +53,13 @@ class CustomerQuerySet(RestrictedQuerySet):
         Any fragment, any case; answered from the search index that
         patron.search keeps (trigram GIN on PostgreSQL, FTS5 on SQLite).
         """
+        from patron.core.expressions import InList
         from patron.search.index import matching_ids
 
         text = (text or "").strip()
         if not text:
             return self
-        return self.filter(pk__in=matching_ids(text))
+        return self.filter(InList(F("pk"), matching_ids(text)))
 
 
 class Customer(PatronModel):

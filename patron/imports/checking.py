@@ -161,6 +161,7 @@ class CustomerFileChecker:
         ]
         self.custom_fields = {f.key: f for f in CustomField.objects.all()}
         self.custom_columns: list[tuple[str, CustomField]] = []
+        self._blank = dict.fromkeys(COLUMN_NAMES, "")
         self._cells: dict[str, dict[str, tuple]] = defaultdict(dict)
         self._check_class = self._check_named(self.classes, "class")
         self._check_department = self._check_named(self.departments, "department")
@@ -286,17 +287,18 @@ class CustomerFileChecker:
         return custom
 
     def _values(self, cells: list[str]) -> dict[str, str]:
-        """The row's cells by column name (short rows read as empty cells)."""
+        """The row's cells by column name: every column, absent ones and short rows empty."""
+        values = self._blank.copy()
         width = len(cells)
-        return {name: cells[pos] if pos < width else "" for name, pos in self.index.items()}
+        for name, pos in self.index.items():
+            values[name] = cells[pos] if pos < width else ""
+        return values
 
     def check_row(self, number: int, cells: list[str]) -> tuple[CheckedRow | None, list[RowError]]:
         errors: list[RowError] = []
 
         values = self._values(cells)
-
-        def cell(name):
-            return values.get(name, "")
+        cell = values.__getitem__
 
         def error(column, message):
             errors.append(RowError(number, column, message))

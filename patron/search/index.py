@@ -19,9 +19,6 @@ from patron.search import sql
 PHONE_LIKE = re.compile(r"[\d\s()+\-./]{4,}")
 # FTS5 trigram MATCH needs three characters; shorter text is scanned with instr().
 TRIGRAM = 3
-# A refresh of at least this many customers, and at least as many as the index holds
-# (PostgreSQL's estimate), rebuilds the trigram indexes instead of adding to them.
-REBUILD_INDEXES_FROM = 50_000
 
 
 def phone_digits(text: str) -> str:
@@ -96,21 +93,14 @@ def refresh(ids) -> None:
     For a bulk write that ran with the triggers bypassed (the customer import
     writes a million rows that way): the caller turns the triggers off only
     inside its own transaction and calls this before it commits, so no other
-    session ever sees a customer missing from the index. On PostgreSQL a
-    refresh at least as large as the index rebuilds its trigram indexes
-    (`sql.PG_REFRESH_REBUILDING`).
+    session ever sees a customer missing from the index. (Dropping and
+    rebuilding the trigram indexes instead was measured slower, even for a
+    million rows added to a million, and would block searches meanwhile.)
     """
     ids = [int(i) for i in ids]
     if not ids:
         return
-    kind = "refresh"
-    if connection.vendor == "postgresql" and len(ids) >= REBUILD_INDEXES_FROM:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [sql.TABLE])
-            indexed = cursor.fetchone()[0]
-        if len(ids) >= indexed:
-            kind = "refresh_rebuilding"
     param = ids if connection.vendor == "postgresql" else json.dumps(ids)
     with connection.cursor() as cursor:
-        for statement in sql.statements(connection.vendor, kind):
+        for statement in sql.statements(connection.vendor, "refresh"):
             cursor.execute(statement, {"ids": param})

@@ -173,17 +173,6 @@ PG_REFRESH = [
     )
     + " ON CONFLICT (customer_id) DO UPDATE SET text = EXCLUDED.text, phones = EXCLUDED.phones"
 ]
-# The same for a write at least as large as the index itself: filling the table without
-# its trigram indexes and building them afresh is about twice as fast as adding a million
-# rows to them. Searches wait for the rebuild (the dropped indexes are locked until commit).
-PG_REFRESH_REBUILDING = [
-    "SET LOCAL maintenance_work_mem = '256MB'",
-    "DROP INDEX IF EXISTS search_text_trgm",
-    "DROP INDEX IF EXISTS search_phones_trgm",
-    *PG_REFRESH,
-    f"CREATE INDEX IF NOT EXISTS search_text_trgm ON {TABLE} USING gin (text gin_trgm_ops)",
-    f"CREATE INDEX IF NOT EXISTS search_phones_trgm ON {TABLE} USING gin (phones gin_trgm_ops)",
-]
 
 # --- SQLite -------------------------------------------------------------------------------
 
