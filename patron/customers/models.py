@@ -243,8 +243,14 @@ class Contact(PatronModel):
 class CustomerTag(models.Model):
     """A tag on a customer."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="tag_links")
-    tag = models.ForeignKey("tags.Tag", on_delete=models.CASCADE, related_name="customer_links")
+    # Both links are indexed by the two-column indexes below (customer, tag) and
+    # (tag, customer); single-column indexes would only slow every write.
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="tag_links", db_index=False
+    )
+    tag = models.ForeignKey(
+        "tags.Tag", on_delete=models.CASCADE, related_name="customer_links", db_index=False
+    )
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -269,8 +275,13 @@ class GroupMembership(models.Model):
     that on the customer (see `patron.groups.schedule`).
     """
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="memberships")
-    group = models.ForeignKey("groups.Group", on_delete=models.PROTECT, related_name="memberships")
+    # Indexed by membership_unique (customer, group) and membership_group_customer.
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="memberships", db_index=False
+    )
+    group = models.ForeignKey(
+        "groups.Group", on_delete=models.PROTECT, related_name="memberships", db_index=False
+    )
     group_set = models.ForeignKey("groups.GroupSet", on_delete=models.PROTECT, related_name="+")
     exclusive = models.BooleanField(default=True)
     created = models.DateTimeField(auto_now_add=True)
