@@ -111,16 +111,26 @@ def customer_groups_set(
             parts.append("added " + ", ".join(sorted(g.name for g in added)))
         if removed:
             parts.append("removed " + ", ".join(sorted(current[pk].name for pk in removed)))
-        object_touch(locked)
-        audit.record(
-            actor=actor,
-            action="groups_changed",
-            obj=locked,
-            customer=locked,
+        _groups_changed(
+            actor,
+            locked,
             changes={"groups": [before, after]},
             message=(message or "Groups: " + "; ".join(parts))[:300],
         )
     return locked
+
+
+def _groups_changed(actor: Actor, customer: Customer, *, changes: dict, message: str) -> None:
+    """Step the customer's version and log a change to its groups (one path for all)."""
+    object_touch(customer)
+    audit.record(
+        actor=actor,
+        action="groups_changed",
+        obj=customer,
+        customer=customer,
+        changes=changes,
+        message=message,
+    )
 
 
 def _check_dates(valid_from, valid_until, today) -> None:
@@ -242,12 +252,9 @@ def customer_group_schedule(
             created_by=actor.user if actor.user is not None and actor.user.pk else None,
             created_by_label=actor.label[:200],
         )
-        object_touch(locked)
-        audit.record(
-            actor=actor,
-            action="groups_changed",
-            obj=locked,
-            customer=locked,
+        _groups_changed(
+            actor,
+            locked,
             changes={
                 "scheduled_groups": [None, f"{group.name} {_period(valid_from, valid_until)}"]
             },
@@ -269,12 +276,9 @@ def customer_group_schedule_cancel(*, actor: Actor, scheduled: ScheduledMembersh
             )
         period = _period(row.valid_from, row.valid_until)
         row.delete()
-        object_touch(locked)
-        audit.record(
-            actor=actor,
-            action="groups_changed",
-            obj=locked,
-            customer=locked,
+        _groups_changed(
+            actor,
+            locked,
             changes={"scheduled_groups": [f"{row.group_name} {period}", None]},
             message=f"Groups: cancelled joining {row.group_name} {period}",
         )
@@ -298,12 +302,9 @@ def customer_group_validity_set(
             return membership
         membership.valid_until = valid_until
         membership.save(update_fields=["valid_until"])
-        object_touch(locked)
-        audit.record(
-            actor=actor,
-            action="groups_changed",
-            obj=locked,
-            customer=locked,
+        _groups_changed(
+            actor,
+            locked,
             changes={
                 f"valid_until ({group.name})": [
                     before.isoformat() if before else None,

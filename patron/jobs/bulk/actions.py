@@ -523,17 +523,10 @@ class ScheduleStatus(ChangeStatus):
         ):
             context.progress(min(changed, logged), changed)
             context.check_cancelled()
-        failed = len(context.failures)
-        text = f"Cancelled the scheduled change of job #{original.pk} for {changed:,} customers."
-        if failed:
-            text += f" {failed:,} could not be reverted (listed below)."
-        return {
-            "message": text,
-            "undo_of": original.pk,
-            "changed": changed,
-            "failed": failed,
-            "applied_at": when.isoformat(),
-        }
+        from patron.jobs.bulk.engine import undo_summary
+
+        done = f"Cancelled the scheduled change of job #{original.pk}"
+        return undo_summary(context, done, original, changed, when)
 
     def _report_gone(self, context, rows, original) -> None:
         """A failure per customer whose change of `original` is no longer pending."""

@@ -341,8 +341,13 @@ def run_bulk_undo(job, context) -> dict:
         message=f"Undo of job #{original.pk}: {action.describe(params)}"[:300],
         reason=reason,
     )
+    return undo_summary(context, f"Reverted job #{original.pk}", original, changed, when)
+
+
+def undo_summary(context, done: str, original: Job, changed: int, when) -> dict:
+    """The result of an undo job: `done` for how many customers, and who could not be reverted."""
     failed = len(context.failures)
-    text = f"Reverted job #{original.pk} for {changed:,} customers."
+    text = f"{done} for {changed:,} customers."
     if failed:
         text += f" {failed:,} could not be reverted (listed below)."
     return {
