@@ -237,6 +237,17 @@ def test_two_groups_of_a_single_choice_set_in_one_row(actor, lists):
     assert "Only one group of the single-choice set “Region”" in message
 
 
+def test_a_dynamic_group_takes_nobody_by_import(actor, owner, lists):
+    from tests.test_restricted_dynamic import dynamic_group
+
+    dynamic_group(owner, "Fibre fans", "tag:Fibre", lists["resellers"].group_set)
+    customer_import = upload(actor, "name,groups\nAnn,Fibre fans\n")
+    ((row, column, message),) = errors(customer_import)
+    assert (row, column) == (2, "groups")
+    assert "“Fibre fans” is a dynamic group" in message
+    assert GroupMembership.objects.count() == 0
+
+
 def test_an_archived_group_or_a_historical_status_is_refused(actor, lists):
     lists["york"].archived = True
     lists["york"].save()

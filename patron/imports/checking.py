@@ -379,7 +379,8 @@ class CustomerFileChecker:
         archived = [g for g in groups if g.archived]
         for group in archived:
             error("groups", f"“{group}” is archived and cannot be given to customers.")
-        if len(groups) > 1:
+        # The rules: one group of a single-choice set, and nobody in a dynamic group by hand.
+        if len(groups) > 1 or any(g.segment_id is not None for g in groups):
             key = tuple(sorted(g.id for g in groups))
             if key not in self.group_rule_messages:
                 try:
