@@ -8,7 +8,7 @@ same result.
 """
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection
 
 from patron.core.errors import ValidationError
 from patron.customers.models import Customer, CustomerTag
@@ -38,11 +38,14 @@ HEADER = (
 
 @pytest.fixture(params=["bulk", "row by row"])
 def mode(request, monkeypatch):
-    """On PostgreSQL, run each test with and without the per-import foreign-key checks."""
-    if request.param == "row by row":
-        if connection.vendor != "postgresql":
-            pytest.skip("SQLite has one write path")
+    """Run each test on both write paths: the per-import checks and index fill, and the
+    per-row triggers and foreign keys (the test database is SQLite in memory, not WAL,
+    so its bulk path is switched on here)."""
+    bulk = request.param == "bulk"
+    if connection.vendor == "postgresql" and not bulk:
         monkeypatch.setattr(applying.BulkWriteMode, "_may_set_replica", staticmethod(lambda: False))
+    if connection.vendor == "sqlite":
+        monkeypatch.setattr(applying.BulkWriteMode, "_sqlite_wal", staticmethod(lambda: bulk))
     return request.param
 
 
@@ -159,3 +162,18 @@ def test_a_tag_deleted_during_the_import_stops_it_with_a_message(
     with pytest.raises(ValidationError, match="A tag named in the file was deleted"):
         customers_import_file(actor=actor, path=write(tmp_path, 3))
     assert Customer.objects.count() == 0 and CustomerTag.objects.count() == 0
+
+
+def test_a_failed_batch_stops_the_import_with_its_own_error(
+    actor, lists, tmp_path, monkeypatch, mode
+):
+    """A database error while a batch is written (here: an account number that another
+    session took after the check) fails the whole import with that error, and nothing
+    of the file is kept."""
+    CustomerFactory(account_number="K02300")
+    monkeypatch.setattr(services, "existing_account_numbers", lambda numbers: [])
+    with pytest.raises(IntegrityError, match="account_number"):
+        customers_import_file(actor=actor, path=write(tmp_path, 4500))
+    assert Customer.objects.count() == 1 and CustomerTag.objects.count() == 0
+    assert not Event.objects.filter(action="created").exists()
+    assert found("Kim Number1") == set()

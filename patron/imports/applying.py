@@ -161,7 +161,9 @@ class TableWriter:
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
                 text = rows if isinstance(rows, CopyText) else copy_text(rows)
-                with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                # The raw psycopg cursor's errors become Django's, as for any other write.
+                statement = f"COPY {table} ({columns}) FROM STDIN"
+                with connection.wrap_database_errors, cursor.cursor.copy(statement) as copy:
                     copy.write(text)
             else:
                 marks = ", ".join(["%s"] * len(self.columns))
@@ -227,9 +229,10 @@ class BulkWriteMode:
       the search index triggers. The referenced rows (statuses, tags, groups,
       the actor…) are instead locked and checked once each, `FOR KEY SHARE`
       as the foreign-key triggers would, and the index is filled at the end.
-    - SQLite: the search triggers are dropped inside the import's transaction
-      (SQLite's schema changes are transactional and the import holds the
-      write lock) and recreated after the set-based fill.
+    - SQLite in WAL mode (as Patron configures it): the search triggers are
+      dropped inside the import's transaction (SQLite's schema changes are
+      transactional and the import holds the write lock) and recreated after
+      the set-based fill.
     - Otherwise the triggers and foreign keys work row by row, as for any write.
 
     Either way, the result and every error are the same, and nothing is
@@ -243,13 +246,23 @@ class BulkWriteMode:
         self.locked: dict[type, set[int]] = {}
         if self.vendor == "postgresql":
             self.replica = self._may_set_replica()
-        elif self.vendor == "sqlite":
+        elif self.vendor == "sqlite" and self._sqlite_wal():
             search_index.run("drop_triggers")
             self.dropped_triggers = True
 
     @property
     def fills_index(self) -> bool:
         return self.replica or self.dropped_triggers
+
+    @staticmethod
+    def _sqlite_wal() -> bool:
+        """Readers of a WAL database (Patron's own SQLite file) go on reading the schema as
+        it was while the import's transaction changes it; with another journal (an
+        in-memory database with a shared cache, as the test server uses) they would
+        fail with "database table is locked" until the import commits."""
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA journal_mode")
+            return str(cursor.fetchone()[0]).lower() == "wal"
 
     @staticmethod
     def _may_set_replica() -> bool:

@@ -484,7 +484,8 @@ class Bench:
                         "groups": leaves[(i * 13) % len(leaves)],
                         "contact_name": f"Imported Contact {i}",
                         "contact_email": f"imported{i}@example.net",
-                        "contact_mobile": f"+447911{i % 1000000:06d}",
+                        # 07911 000000 to 07911 299999 are valid UK mobiles; above is not.
+                        "contact_mobile": f"+447911{i % 300000:06d}",
                     }
                 )
         try:
