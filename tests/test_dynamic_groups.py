@@ -427,3 +427,44 @@ def test_overview_groups_card_lists_dynamic_groups_live(client, world, owner, vi
     tag(world.carol, world.vip)
     carol = client.get(world.carol.get_absolute_url()).content.decode()
     assert 'data-testid="dynamic-groups-of-customer"' in carol
+
+
+def test_list_and_overview_ask_every_dynamic_group_in_one_query(client, world, owner, vips):  # noqa: F811
+    """The Groups column and card cost the same queries for one dynamic group or four,
+    and each customer shows exactly the dynamic groups whose segment selects them."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from patron.groups.dynamic import dynamic_groups_of
+
+    def queries(url):
+        client.get(url)
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured.captured_queries)
+
+    login(client, owner)
+    urls = [reverse("customers:list"), world.alice.get_absolute_url()]
+    before = [queries(url) for url in urls]
+    actor = Actor(user=owner)
+    for n, query in enumerate(["tag:vip and not tag:vip", "city:leeds", "not tag:vip"]):
+        segment = segment_services.segment_create(
+            actor=actor, data={"name": f"More {n}", "query": query}
+        )
+        group_services.group_create(
+            actor=actor,
+            data={"name": f"More club {n}", "group_set": world.interests, "segment": segment},
+        )
+    assert [queries(url) for url in urls] == before
+
+    ids = [world.alice.pk, world.bob.pk, world.carol.pk]
+    found = dynamic_groups_of(ids)
+    for customer in (world.alice, world.bob, world.carol):
+        expected = sorted(
+            g.name
+            for g in vips.group_set.groups.filter(segment__isnull=False)
+            if dynamic_group_members(g).filter(pk=customer.pk).exists()
+        )
+        assert sorted(g.name for g in found.get(customer.pk, [])) == expected
+    assert {g.name for g in found[world.alice.pk]} >= {"VIP club"}
+    assert "VIP club" not in {g.name for g in found.get(world.carol.pk, [])}

@@ -111,12 +111,19 @@ def dynamic_group_snapshot(group: Group, actor: Actor) -> list[int]:
 
 
 def dynamic_groups_of(customer_ids, *, user=None) -> dict[int, list[Group]]:
-    """For each of `customer_ids`, the dynamic groups it is in now (one query per group).
+    """For each of `customer_ids`, the dynamic groups it is in now.
 
     Used by the customer list's Groups column and the overview's Groups card,
-    where static memberships come from the membership table as before.
+    where static memberships come from the membership table as before. One
+    query for the groups and one for the customers, however many dynamic
+    groups there are: every group's `group:` term is compiled with one shared
+    compiler (so each kind of name is read once) and asked as a column of the
+    same SELECT over the given customers.
     """
-    from patron.segments.language import SegmentError
+    from django.db.models import BooleanField, Case, Value, When
+
+    from patron.customers.models import Customer
+    from patron.segments.language import Compiler, SegmentError
 
     ids = list(customer_ids)
     found: dict[int, list[Group]] = defaultdict(list)
@@ -125,13 +132,27 @@ def dynamic_groups_of(customer_ids, *, user=None) -> dict[int, list[Group]]:
     groups = Group.objects.filter(segment__isnull=False)
     if user is not None:
         groups = groups.restrict(user)
+    compiler = Compiler(None)  # system work: a segment reads every name, as for everyone
+    columns = {}
     for group in groups.select_related("segment"):
         try:
-            members = dynamic_group_members(group, user=user).filter(pk__in=ids)
-            for pk in members.values_list("pk", flat=True):
-                found[pk].append(group)
+            condition = compiler.compile(group_query(group)).condition()
         except SegmentError:
             continue  # a broken segment selects nobody; the group page shows the error
+        columns[f"in_group_{group.pk}"] = (
+            group,
+            Case(
+                When(condition, then=Value(True)), default=Value(False), output_field=BooleanField()
+            ),
+        )
+    if not columns:
+        return found
+    base = Customer.objects.all() if user is None else Customer.objects.restrict(user, "view")
+    rows = base.filter(pk__in=ids).annotate(**{name: case for name, (_, case) in columns.items()})
+    for row in rows.values("pk", *columns):
+        for name, (group, _) in columns.items():
+            if row[name]:
+                found[row["pk"]].append(group)
     return found
 
 

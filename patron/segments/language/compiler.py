@@ -111,10 +111,15 @@ class CompiledSegment:
 class Compiler:
     """Compiles queries for one user; each list of names is read at most once."""
 
-    def __init__(self, user, *, today=None, expanding: tuple = ()):
+    def __init__(self, user, *, today=None, expanding: tuple = (), system_names=None):
         self.user = user
         self.today = today
         self._names: dict[str, list[NamedRow]] = {}
+        if user is None and system_names is not None:
+            self._names = system_names  # shared with the compiler that expands into this one
+        # Names as system work sees them, for the dynamic groups' segments this
+        # compiler expands: read once however many groups it expands.
+        self._system_names: dict[str, list[NamedRow]] = self._names if user is None else {}
         # Dynamic groups being expanded, outermost first: a segment that names
         # its own group (directly or through another group) is refused.
         self.expanding = expanding
@@ -261,7 +266,12 @@ class Compiler:
                     f"segment refers back to itself ({chain})",
                     term.value_column,
                 )
-            inner = Compiler(None, today=self.today, expanding=(*self.expanding, group.pk))
+            inner = Compiler(
+                None,
+                today=self.today,
+                expanding=(*self.expanding, group.pk),
+                system_names=self._system_names,
+            )
             try:
                 compiled = inner.compile(group.query)
             except SelfReferenceError:
