@@ -16,12 +16,13 @@ them are evaluated in one more query: the customer's row with one boolean
 per segment. So the cost stays the same for one segment rule or forty.
 """
 
-from django.db.models import BooleanField, Case, Exists, IntegerField, OuterRef, Q, Value, When
+from django.db.models import Case, Exists, IntegerField, OuterRef, Q, Value, When
 
 from patron.banners.models import BannerRule
 from patron.customers.models import Customer, CustomerTag, GroupMembership
 from patron.customfields.values import comparable_text
-from patron.segments.language import Compiler, SegmentError
+from patron.segments.language import Compiler
+from patron.segments.language.compiler import match_columns
 
 
 def matching_condition(customer) -> Q:
@@ -54,23 +55,12 @@ def segments_matching(customer, segments) -> set[int]:
     can already see the customer). A segment whose query no longer compiles,
     say because a tag it names was deleted, selects nobody.
     """
-    compiler = Compiler(None)
-    annotations = {}
-    for segment in segments:
-        if f"segment_{segment.pk}" in annotations:
-            continue
-        try:
-            condition = compiler.compile(segment.query).condition()
-        except SegmentError:
-            continue
-        annotations[f"segment_{segment.pk}"] = Case(
-            When(condition, then=Value(True)), default=Value(False), output_field=BooleanField()
-        )
-    if not annotations:
+    columns, _errors = match_columns(
+        Compiler(None), {f"segment_{segment.pk}": segment.query for segment in segments}
+    )  # a segment that cannot run selects nobody
+    if not columns:
         return set()
-    row = (
-        Customer.objects.filter(pk=customer.pk).annotate(**annotations).values(*annotations).first()
-    )
+    row = Customer.objects.filter(pk=customer.pk).annotate(**columns).values(*columns).first()
     if row is None:
         return set()
     return {int(name.removeprefix("segment_")) for name, selected in row.items() if selected}

@@ -120,10 +120,9 @@ def dynamic_groups_of(customer_ids, *, user=None) -> dict[int, list[Group]]:
     compiler (so each kind of name is read once) and asked as a column of the
     same SELECT over the given customers.
     """
-    from django.db.models import BooleanField, Case, Value, When
-
     from patron.customers.models import Customer
-    from patron.segments.language import Compiler, SegmentError
+    from patron.segments.language import Compiler
+    from patron.segments.language.compiler import match_columns
 
     ids = list(customer_ids)
     found: dict[int, list[Group]] = defaultdict(list)
@@ -132,27 +131,19 @@ def dynamic_groups_of(customer_ids, *, user=None) -> dict[int, list[Group]]:
     groups = Group.objects.filter(segment__isnull=False)
     if user is not None:
         groups = groups.restrict(user)
-    compiler = Compiler(None)  # system work: a segment reads every name, as for everyone
-    columns = {}
-    for group in groups.select_related("segment"):
-        try:
-            condition = compiler.compile(group_query(group)).condition()
-        except SegmentError:
-            continue  # a broken segment selects nobody; the group page shows the error
-        columns[f"in_group_{group.pk}"] = (
-            group,
-            Case(
-                When(condition, then=Value(True)), default=Value(False), output_field=BooleanField()
-            ),
-        )
+    groups = {f"in_group_{group.pk}": group for group in groups.select_related("segment")}
+    # System work: a segment reads every name, as for everyone. A broken segment
+    # selects nobody; the group page shows the error.
+    columns, _errors = match_columns(
+        Compiler(None), {name: group_query(group) for name, group in groups.items()}
+    )
     if not columns:
         return found
     base = Customer.objects.all() if user is None else Customer.objects.restrict(user, "view")
-    rows = base.filter(pk__in=ids).annotate(**{name: case for name, (_, case) in columns.items()})
-    for row in rows.values("pk", *columns):
-        for name, (group, _) in columns.items():
+    for row in base.filter(pk__in=ids).annotate(**columns).values("pk", *columns):
+        for name in columns:
             if row[name]:
-                found[row["pk"]].append(group)
+                found[row["pk"]].append(groups[name])
     return found
 
 

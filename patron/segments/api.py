@@ -13,9 +13,10 @@ from patron.core.api.viewsets import PatronViewSet
 from patron.customers.models import Customer
 from patron.segments import services
 from patron.segments.filters import SegmentFilterSet
-from patron.segments.language import Compiler, SegmentError
+from patron.segments.language import Compiler, SegmentError, segment_queryset
 from patron.segments.language import explain as explain_customer
 from patron.segments.models import Segment
+from patron.segments.selectors import measure
 
 
 class SegmentSerializer(serializers.ModelSerializer):
@@ -47,15 +48,7 @@ class SegmentSerializer(serializers.ModelSerializer):
         if not hasattr(segment, "live_count"):
             request = self.context["request"]
             compiler = self.context.setdefault("compiler", Compiler(request.user))
-            segment.live_count, segment.query_error = None, None
-            try:
-                segment.live_count = (
-                    compiler.compile(segment.query)
-                    .apply(Customer.objects.restrict(request.user, "view"))
-                    .count()
-                )
-            except SegmentError as exc:
-                segment.query_error = exc.message
+            measure([segment], request.user, compiler=compiler)
         return segment
 
     def get_count(self, segment) -> int | None:
@@ -116,13 +109,9 @@ class SegmentViewSet(PatronViewSet):
 
     def _customers(self, segment):
         try:
-            compiled = Compiler(self.request.user).compile(segment.query)
+            return segment_queryset(segment.query, user=self.request.user), None
         except SegmentError as exc:
-            return None, Response(
-                {"query": [exc.message], "position": exc.position, "suggestion": exc.suggestion},
-                status=status.HTTP_400_BAD_REQUEST,
-            )
-        return compiled.apply(Customer.objects.restrict(self.request.user, "view")), None
+            return None, Response(exc.as_dict(), status=status.HTTP_400_BAD_REQUEST)
 
     @extend_schema(responses=SegmentCustomerSerializer(many=True))
     @action(detail=True, methods=["get"])
@@ -158,10 +147,7 @@ class SegmentViewSet(PatronViewSet):
         try:
             results = explain_customer(segment.query, customer, user=request.user)
         except SegmentError as exc:
-            return Response(
-                {"query": [exc.message], "position": exc.position, "suggestion": exc.suggestion},
-                status=status.HTTP_400_BAD_REQUEST,
-            )
+            return Response(exc.as_dict(), status=status.HTTP_400_BAD_REQUEST)
         terms = [
             {
                 "term": r.term,
@@ -189,8 +175,7 @@ class SegmentViewSet(PatronViewSet):
         body = QuerySerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:
-            compiled = Compiler(request.user).compile(body.validated_data["query"])
+            selected = segment_queryset(body.validated_data["query"], user=request.user)
         except SegmentError as exc:
             return Response(exc.as_dict(), status=status.HTTP_400_BAD_REQUEST)
-        count = compiled.apply(Customer.objects.restrict(request.user, "view")).count()
-        return Response({"count": count})
+        return Response({"count": selected.count()})

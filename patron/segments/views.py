@@ -19,23 +19,12 @@ from patron.customers.models import Customer
 from patron.segments import services
 from patron.segments.filters import SegmentFilterSet
 from patron.segments.forms import SegmentForm
-from patron.segments.language import Compiler, SegmentError, explain
+from patron.segments.language import Compiler, SegmentError, explain, segment_queryset
+from patron.segments.language.compiler import match_columns
 from patron.segments.models import Segment
+from patron.segments.selectors import measure
 
 SAMPLE_SIZE = 50
-
-
-def measure(segments, user) -> None:
-    """Give each segment `live_count` or `query_error`: one COUNT per segment,
-    with the lists of names read once for the whole page."""
-    compiler = Compiler(user)
-    base = Customer.objects.restrict(user, "view")
-    for segment in segments:
-        segment.live_count, segment.query_error = None, ""
-        try:
-            segment.live_count = compiler.compile(segment.query).apply(base).count()
-        except SegmentError as exc:
-            segment.query_error = exc.message
 
 
 def _count_cell(segment):
@@ -89,16 +78,15 @@ class SegmentDetailView(PatronView):
 
     def get(self, request, pk):
         segment = get_restricted_object(request, Segment, "view", pk=pk)
-        measure([segment], request.user)
+        segment.live_count, segment.query_error = None, ""
         customers = []
-        if not segment.query_error:
-            from patron.segments.language import segment_queryset
-
-            customers = list(
-                segment_queryset(segment.query, user=request.user)
-                .select_related("status")
-                .order_by("name", "id")[:SAMPLE_SIZE]
-            )
+        try:
+            selected = segment_queryset(segment.query, user=request.user)
+        except SegmentError as exc:
+            segment.query_error = exc.message
+        else:
+            segment.live_count = selected.count()
+            customers = list(selected.select_related("status").order_by("name", "id")[:SAMPLE_SIZE])
         return TemplateResponse(
             request,
             "segments/segment_detail.html",
@@ -164,10 +152,7 @@ class SegmentPreviewView(PatronView):
         context = {"query": text, "count": None, "error": None}
         if text.strip():
             try:
-                compiled = Compiler(request.user).compile(text)
-                context["count"] = compiled.apply(
-                    Customer.objects.restrict(request.user, "view")
-                ).count()
+                context["count"] = segment_queryset(text, user=request.user).count()
             except SegmentError as exc:
                 context["error"] = exc
         return TemplateResponse(request, "segments/_preview.html", context)
@@ -209,32 +194,26 @@ def memberships_of(customer, user, queries: list[tuple[object, str]]) -> list[di
     Each query becomes a CASE column on the customer's row; a query that
     cannot run gives `error` instead. Dynamic groups pass `group:"Name"`.
     """
-    from django.db.models import BooleanField, Case, Value, When
-
-    compiler = Compiler(user)
-    rows, annotations = [], {}
-    for i, (item, text) in enumerate(queries):
-        row = {"item": item, "member": None, "error": ""}
-        try:
-            condition = compiler.compile(text).condition()
-            annotations[f"m{i}"] = Case(
-                When(condition, then=Value(True)), default=Value(False), output_field=BooleanField()
-            )
-        except SegmentError as exc:
-            row["error"] = exc.message
-        rows.append(row)
-    if annotations:
+    columns, errors = match_columns(
+        Compiler(user), {f"m{i}": text for i, (_item, text) in enumerate(queries)}
+    )
+    values = {}
+    if columns:
         values = (
             Customer.objects.restrict(user, "view")
             .filter(pk=customer.pk)
-            .annotate(**annotations)
-            .values(*annotations)
+            .annotate(**columns)
+            .values(*columns)
             .get()
         )
-        for i, row in enumerate(rows):
-            if f"m{i}" in values:
-                row["member"] = bool(values[f"m{i}"])
-    return rows
+    return [
+        {
+            "item": item,
+            "member": bool(values[f"m{i}"]) if f"m{i}" in values else None,
+            "error": errors.get(f"m{i}", ""),
+        }
+        for i, (item, _text) in enumerate(queries)
+    ]
 
 
 class CustomerSegmentsView(PatronView):

@@ -305,6 +305,27 @@ class Compiler:
         return has_key & match
 
 
+def as_boolean(q: Q) -> Case:
+    """`q` as a true/false column (NULL counts as false), to ask several queries in one SELECT."""
+    return Case(When(q, then=Value(True)), default=Value(False), output_field=BooleanField())
+
+
+def match_columns(compiler: Compiler, queries: dict) -> tuple[dict, dict]:
+    """Each query of `queries` ({column name: segment text}) as a boolean column.
+
+    Returns (columns, errors): `columns` to `annotate()` a customer queryset
+    with, asking every query in one SELECT; `errors` the message of each query
+    that cannot run, by column name. One `compiler` reads each list of names once.
+    """
+    columns, errors = {}, {}
+    for name, text in queries.items():
+        try:
+            columns[name] = as_boolean(compiler.compile(text).condition())
+        except SegmentError as exc:
+            errors[name] = exc.message
+    return columns, errors
+
+
 def definite(q: Q) -> Q:
     """`q` as a condition that is always true or false, never SQL NULL.
 
@@ -314,12 +335,7 @@ def definite(q: Q) -> Q:
     selects exactly the other customers. Plain columns need no help: Django
     already adds `IS NOT NULL` to negated lookups on nullable columns.
     """
-    return Q(
-        ExpressionWrapper(
-            Case(When(q, then=Value(True)), default=Value(False)),
-            output_field=BooleanField(),
-        )
-    )
+    return Q(ExpressionWrapper(as_boolean(q), output_field=BooleanField()))
 
 
 def _number_lookup(key: str, lookup: str, number):
@@ -329,13 +345,6 @@ def _number_lookup(key: str, lookup: str, number):
 
 def explain_annotations(compiled: CompiledSegment) -> dict:
     """One boolean per term (`t0`, `t1`, ...) and `whole` for the query, for one SELECT."""
-    annotations = {
-        f"t{i}": Case(When(q, then=Value(True)), default=Value(False), output_field=BooleanField())
-        for i, q in enumerate(compiled.term_qs)
-    }
-    annotations["whole"] = Case(
-        When(compiled.condition(), then=Value(True)),
-        default=Value(False),
-        output_field=BooleanField(),
-    )
+    annotations = {f"t{i}": as_boolean(q) for i, q in enumerate(compiled.term_qs)}
+    annotations["whole"] = as_boolean(compiled.condition())
     return annotations
