@@ -1,7 +1,5 @@
 """Phone numbers: parsed and stored in E.164 with the `phonenumbers` library."""
 
-import re
-
 import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -32,16 +30,3 @@ def display_phone(e164: str) -> str:
     except phonenumbers.NumberParseException:
         return e164
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
-
-
-def digits_for_search(text: str) -> str:
-    """The digits of a typed phone fragment, or "" if it is not phone-like.
-
-    A leading national 0 is dropped so "07700 900123" finds "+447700900123".
-    """
-    if not re.fullmatch(r"[\d\s()+\-.]{4,}", text or ""):
-        return ""
-    digits = re.sub(r"\D", "", text)
-    if text.strip().startswith("0") and not text.strip().startswith("00"):
-        digits = digits[1:]
-    return digits if len(digits) >= 4 else ""

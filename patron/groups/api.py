@@ -19,7 +19,7 @@ from patron.groups.dynamic import (
 from patron.groups.filters import GroupFilterSet, GroupSetFilterSet
 from patron.groups.models import DynamicGroupChange, Group, GroupSet
 from patron.groups.visibility import visible_member_count, visible_memberships
-from patron.segments.language import SegmentError
+from patron.segments.language import Compiler, SegmentError
 from patron.segments.models import Segment
 
 
@@ -142,8 +142,13 @@ class GroupSerializer(serializers.ModelSerializer):
         customers its segment selects now that you may see (null if the segment is broken)."""
         if obj.segment_id is not None:
             request = self.context.get("request")
+            # One compiler for the whole response: names read once for every group.
+            compiler = self.context.setdefault("system_compiler", Compiler(None))
             try:
-                return dynamic_group_members(obj, user=getattr(request, "user", None)).count()
+                members = dynamic_group_members(
+                    obj, user=getattr(request, "user", None), compiler=compiler
+                )
+                return members.count()
             except SegmentError:
                 return None
         count = getattr(obj, "member_count", None)

@@ -45,17 +45,20 @@ def group_query(group: Group) -> str:
     return f"group:{quote_value(group.name)}"
 
 
-def dynamic_group_members(group: Group, *, user=None):
+def dynamic_group_members(group: Group, *, user=None, compiler=None):
     """Customers in `group` now (its segment, plus any subgroups), within what `user` sees.
 
     With `user=None` (system work) every customer counts. Raises
     `SegmentError` when the segment cannot run (e.g. it names a deleted tag).
+    A caller asking for many groups passes one `Compiler(None)` as `compiler`,
+    so the lists of names are read once for all of them.
     """
     from patron.customers.models import Customer
-    from patron.segments.language import segment_queryset
+    from patron.segments.language import Compiler
 
+    compiler = compiler or Compiler(None)
     base = Customer.objects.all() if user is None else Customer.objects.restrict(user, "view")
-    return segment_queryset(group_query(group), user=None, base=base)
+    return compiler.compile(group_query(group)).apply(base)
 
 
 def dynamic_group_snapshot(group: Group, actor: Actor) -> list[int]:
@@ -156,13 +159,14 @@ def dynamic_groups_evaluate(*, now=None) -> dict:
     segment cannot run is skipped (and logged to the server log) until fixed.
     Running it twice in a row writes nothing the second time.
     """
-    from patron.segments.language import SegmentError
+    from patron.segments.language import Compiler, SegmentError
 
     now = now or timezone.now()
     entered_total = left_total = 0
+    compiler = Compiler(None)  # names read once for every group of the pass
     for group in Group.objects.filter(segment__isnull=False).select_related("segment"):
         try:
-            live = dynamic_group_members(group).values("pk")
+            live = dynamic_group_members(group, compiler=compiler).values("pk")
             remembered = DynamicGroupMember.objects.filter(group=group)
             with transaction.atomic():
                 entered = list(

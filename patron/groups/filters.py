@@ -6,15 +6,8 @@ from django.db.models import Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from patron.core.filters import StyledFilterSet
 from patron.groups.models import Group, GroupSet
-
-
-def _style(filterset) -> None:
-    for field in filterset.form.fields.values():
-        widget = field.widget
-        widget.attrs.setdefault(
-            "class", "form-select" if isinstance(widget, forms.Select) else "form-control"
-        )
 
 
 def tree_label(group: Group) -> str:
@@ -27,7 +20,7 @@ class SubtreeFilter(django_filters.ModelChoiceFilter):
     """A group id; matches that group and every group below it."""
 
 
-class GroupSetFilterSet(django_filters.FilterSet):
+class GroupSetFilterSet(StyledFilterSet):
     q = django_filters.CharFilter(
         method="filter_search",
         label="Search",
@@ -38,10 +31,6 @@ class GroupSetFilterSet(django_filters.FilterSet):
         model = GroupSet
         fields = ["q"]
 
-    def __init__(self, data=None, queryset=None, *, request=None, **kwargs):
-        super().__init__(data, queryset, request=request, **kwargs)
-        _style(self)
-
     def filter_search(self, queryset, name, value):
         value = value.strip()
         if not value:
@@ -49,7 +38,7 @@ class GroupSetFilterSet(django_filters.FilterSet):
         return queryset.filter(Q(name__icontains=value) | Q(description__icontains=value))
 
 
-class GroupFilterSet(django_filters.FilterSet):
+class GroupFilterSet(StyledFilterSet):
     """Name search, set, parent, subtree, flags and archive state.
 
     Archived groups are left out unless `archived=archived` or `archived=all`.
@@ -112,7 +101,6 @@ class GroupFilterSet(django_filters.FilterSet):
         groups = Group.objects.restrict(user).select_related("group_set")
         self.filters["parent"].queryset = groups
         self.filters["within"].queryset = groups
-        _style(self)
         for name in ("parent", "within"):
             self.form.fields[name].label_from_instance = tree_label
 

@@ -75,7 +75,8 @@ def group_set_delete(*, actor: Actor, group_set: GroupSet) -> None:
         simple_delete(actor=actor, instance=group_set)
 
 
-def _set_path(group: Group) -> None:
+def set_group_path(group: Group) -> None:
+    """Store `group`'s materialised path ("/1/7/") and depth, from its parent's path."""
     parent_path = group.parent.path if group.parent_id else "/"
     group.path = f"{parent_path}{group.pk}/"
     group.depth = group.path.count("/") - 2
@@ -90,7 +91,7 @@ def group_create(*, actor: Actor, data: dict) -> Group:
         data["group_set"] = data["parent"].group_set
     with transaction.atomic():
         group = object_create(actor=actor, instance=Group(**data))
-        _set_path(group)
+        set_group_path(group)
         _check_dynamic(group)
     return group
 
@@ -139,7 +140,7 @@ def group_update(
                 group_set=updated.group_set
             )
         if "parent" in data:
-            _set_path(updated)
+            set_group_path(updated)
             if updated.path != old_path:
                 # Rewrite the prefix of every descendant in one statement.
                 Group.objects.filter(path__startswith=old_path).exclude(pk=updated.pk).update(

@@ -26,7 +26,7 @@ from patron.groups.filters import GroupFilterSet, GroupSetFilterSet
 from patron.groups.forms import GroupForm, GroupSetForm
 from patron.groups.models import DynamicGroupChange, Group, GroupSet
 from patron.groups.visibility import visible_member_count, visible_memberships
-from patron.segments.language import SegmentError
+from patron.segments.language import Compiler, SegmentError
 
 MEMBERS_PER_PAGE = 25
 HISTORY_ROWS = 20
@@ -119,6 +119,7 @@ class GroupSetEditView(ObjectEditView):
     model = GroupSet
     form_class = GroupSetForm
     success_url_name = "groups:set_list"
+    delete_url_name = "groups:set_delete"
 
     def create(self, form):
         return services.group_set_create(actor=self.actor, data=form.model_data)
@@ -130,14 +131,6 @@ class GroupSetEditView(ObjectEditView):
             data=form.model_data,
             expected_version=expected_version,
         )
-
-    def delete_url(self, instance):
-        if instance and self.request.user.has_perm("groups.delete_groupset"):
-            return reverse("groups:set_delete", args=[instance.pk])
-        return ""
-
-    def success_url(self, obj):
-        return reverse("groups:set_list")
 
 
 class GroupListView(ObjectListView):
@@ -170,10 +163,14 @@ class GroupListView(ObjectListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        compiler = Compiler(None)  # names read once for all the dynamic groups shown
         for group, cells in context["rows"]:
             if group.is_dynamic:  # live from its segment: one COUNT per dynamic group shown
                 try:
-                    cells[3] = dynamic_group_members(group, user=self.request.user).count()
+                    members = dynamic_group_members(
+                        group, user=self.request.user, compiler=compiler
+                    )
+                    cells[3] = members.count()
                 except SegmentError:
                     cells[3] = format_html('<span class="text-danger small">Segment error</span>')
         return context
@@ -207,15 +204,19 @@ class GroupDetailView(PatronView):
                 members = dynamic_group_members(group, user=request.user).select_related("status")
             except SegmentError as exc:
                 segment_error, members = exc.message, members.none()
-            member_count = members.count()
         elif include_subgroups:
             members = members.filter(memberships__group__path__startswith=group.path).distinct()
-            member_count = visible_memberships(group, request.user).count()
         else:
             members = members.filter(memberships__group=group)
-            member_count = visible_memberships(group, request.user).count()
         page = Paginator(members.order_by("name", "pk"), MEMBERS_PER_PAGE).get_page(
             request.GET.get("page")
+        )
+        # A dynamic group's members are the page's own count; a static group counts
+        # its direct members, whatever the subgroups switch lists.
+        member_count = (
+            page.paginator.count
+            if group.is_dynamic
+            else visible_memberships(group, request.user).count()
         )
         history = (
             DynamicGroupChange.objects.filter(group=group)
@@ -252,6 +253,7 @@ class GroupEditView(ObjectEditView):
     model = Group
     form_class = GroupForm
     success_url_name = "groups:list"
+    delete_url_name = "groups:delete"
 
     def get_form(self, instance, data=None):
         initial = {}
@@ -277,11 +279,6 @@ class GroupEditView(ObjectEditView):
             data=form.model_data,
             expected_version=expected_version,
         )
-
-    def delete_url(self, instance):
-        if instance and self.request.user.has_perm("groups.delete_group"):
-            return reverse("groups:delete", args=[instance.pk])
-        return ""
 
     def success_url(self, obj):
         return obj.get_absolute_url()

@@ -9,7 +9,7 @@ filter applies the compiled condition. Plain words still search.
 import django_filters
 from django import forms
 
-from patron.segments.language import CompiledSegment, SegmentError, compile_segment
+from patron.segments.language import CompiledSegment, SegmentError
 from patron.segments.models import Segment
 
 
@@ -29,12 +29,12 @@ class SegmentFilterSet(django_filters.FilterSet):
 class SegmentQueryField(forms.CharField):
     """Text in the segment language, cleaned to a `CompiledSegment`.
 
-    The FilterSet sets `compiler` (or `user`) on the field after building its
-    form. An error keeps its column and suggestion in the error's params, so
-    the list page can point at the spot; the message already names both.
+    The FilterSet sets `compiler` on the field after building its form (one
+    compiler for the whole form, so each list of names is read once). An
+    error keeps its column and suggestion in the error's params, so the list
+    page can point at the spot; the message already names both.
     """
 
-    user = None
     compiler = None
 
     def clean(self, value):
@@ -42,9 +42,7 @@ class SegmentQueryField(forms.CharField):
         if not text:
             return None
         try:
-            if self.compiler is not None:
-                return self.compiler.compile(text)
-            return compile_segment(text, user=self.user)
+            return self.compiler.compile(text)
         except SegmentError as exc:
             # "%" is escaped: Django and DRF both format messages with their params.
             raise forms.ValidationError(

@@ -289,6 +289,7 @@ def _reference_data(data: BenchData) -> None:
     from patron.accounts.models import Role, User
     from patron.demo import ensure_defaults
     from patron.groups.models import Group, GroupSet
+    from patron.groups.services import set_group_path
     from patron.statuses.models import Status
     from patron.tags.models import Tag
 
@@ -314,9 +315,7 @@ def _reference_data(data: BenchData) -> None:
 
     def group(name, group_set, parent=None):
         g = Group.objects.create(name=name, group_set=group_set, parent=parent)
-        g.path = f"{parent.path if parent else '/'}{g.pk}/"
-        g.depth = g.path.count("/") - 2
-        g.save(update_fields=["path", "depth"])
+        set_group_path(g)
         return g
 
     region = GroupSet.objects.create(name="Bench Region", single_choice=True)

@@ -323,22 +323,13 @@ class Bench:
             raise RuntimeError(f"job {kind} ended {job.state}: {job.error or job.result_summary}")
         return job
 
-    def _job_kind(self, *kinds: str) -> str | None:
-        from patron.jobs.registry import job_types
-
-        known = job_types()
-        return next((kind for kind in kinds if kind in known), None)
-
     def bulk_add_tag(self) -> None:
         from patron.tags.models import Tag
 
         cohort = self.data.cohort_a
         tag = Tag.objects.create(name="Bench bulk tag")
-        kind = self._job_kind("customers.bulk_add_tag", "customers.bulk_tag")
-        if kind == "customers.bulk_add_tag":
-            params = {"tag": tag.pk, "target": {"filter": {"group": [str(cohort.pk)]}}}
-        else:
-            params = {"tag": tag.pk, "action": "add", "filter": {"group": [str(cohort.pk)]}}
+        kind = "customers.bulk_add_tag"
+        params = {"tag": tag.pk, "target": {"filter": {"group": [str(cohort.pk)]}}}
         now = "now()" if connection.vendor == "postgresql" else "datetime('now')"
         insert = (
             "INSERT INTO customers_customertag (customer_id, tag_id, created) "
@@ -363,10 +354,7 @@ class Bench:
     def bulk_status(self) -> None:
         from patron.statuses.models import Status
 
-        kind = self._job_kind("customers.bulk_change_status")
-        if kind is None:
-            self.add(Result("bulk status change", None, None, "not available"))
-            return
+        kind = "customers.bulk_change_status"
         cohort = self.data.cohort_b
         status = next(
             s
@@ -415,10 +403,7 @@ class Bench:
         )
 
     def csv_export(self) -> None:
-        kind = self._job_kind("imports.export_customers")
-        if kind is None:
-            self.add(Result("CSV export", None, None, "not available"))
-            return
+        kind = "imports.export_customers"
         cohort = self.data.cohort_b
         params = {"format": "csv", "filter": {"group": [str(cohort.pk)]}}
         agg = "string_agg" if connection.vendor == "postgresql" else "group_concat"
@@ -459,12 +444,9 @@ class Bench:
 
     def import_file(self, rows_wanted: int) -> None:
         """Import a generated CSV of `rows_wanted` new customers through patron.imports."""
-        try:
-            from patron.imports.columns import COLUMN_NAMES
-            from patron.imports.services import customers_import_file
-        except ImportError:
-            self.add(Result("import", None, None, "not available"))
-            return
+        from patron.imports.columns import COLUMN_NAMES
+        from patron.imports.services import customers_import_file
+
         leaves = [leaf.name for children in self.data.regions.values() for leaf in children]
         tags = [t.name for t in self.data.tags]
         path = Path(tempfile.gettempdir()) / f"patron-bench-import-{os.getpid()}.csv"
