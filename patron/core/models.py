@@ -68,8 +68,9 @@ class Sequence(models.Model):
         return f"{self.name}={self.value}"
 
     @classmethod
-    def next_value(cls, name: str) -> int:
+    def next_value(cls, name: str, count: int = 1) -> int:
+        """Reserve the next `count` values of the counter; the first of them."""
         with transaction.atomic():
             seq, _ = cls.objects.select_for_update().get_or_create(name=name)
-            cls.objects.filter(pk=name).update(value=F("value") + 1)
+            cls.objects.filter(pk=name).update(value=F("value") + count)
             return seq.value + 1

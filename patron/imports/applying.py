@@ -24,7 +24,6 @@ from operator import itemgetter
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import DatabaseError, connection, models, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from patron.core.actor import Actor
@@ -203,10 +202,7 @@ def allocate_account_numbers(count: int, taken: Container[str]) -> list[str]:
     numbers: list[str] = []
     while len(numbers) < count:
         wanted = count - len(numbers)
-        Sequence.objects.get_or_create(name="customer")
-        seq = Sequence.objects.select_for_update().get(name="customer")
-        start = seq.value + 1
-        Sequence.objects.filter(pk="customer").update(value=F("value") + wanted)
+        start = Sequence.next_value("customer", wanted)
         candidates = [
             settings.PATRON_ACCOUNT_NUMBER_FORMAT.format(n=n) for n in range(start, start + wanted)
         ]

@@ -12,7 +12,7 @@ from django.db.models import F
 from patron.core import audit
 from patron.core.actor import Actor
 from patron.core.errors import ValidationError
-from patron.core.services import lock, require_perm
+from patron.core.services import lock, object_update, require_perm
 from patron.notes.models import Note
 from patron.tickets.routing import check_customer, check_department, check_person, is_member
 
@@ -124,20 +124,12 @@ def note_update(
 def note_pin(*, actor: Actor, note: Note, pinned: bool = True) -> Note:
     """Pin a note to the top of the customer's notes, or unpin it."""
     require_perm(actor, Note, "change")
-    with transaction.atomic():
-        locked = lock(note)
-        if locked.pinned == pinned:
-            return locked
-        locked.pinned = pinned
-        locked.version = F("version") + 1
-        locked.save(update_fields=["pinned", "version", "modified"])
-        locked.refresh_from_db(fields=["version"])
-        audit.record(
-            actor=actor,
-            action="pinned" if pinned else "unpinned",
-            obj=locked,
-            customer=locked.customer,
-            changes={"pinned": [not pinned, pinned]},
-            message=f"{'Pinned' if pinned else 'Unpinned'} {locked.routing_label}",
-        )
-    return locked
+    return object_update(
+        actor=actor,
+        instance=note,
+        data={"pinned": pinned},
+        customer=note.customer,
+        action="pinned" if pinned else "unpinned",
+        message=f"{'Pinned' if pinned else 'Unpinned'} {note.routing_label}",
+        validate=False,
+    )
