@@ -5,9 +5,10 @@ from django import forms
 from django.db.models import Q
 
 from patron.accounts.models import Role, User
+from patron.core.filters import StyledFilterSet
 
 
-class UserFilterSet(django_filters.FilterSet):
+class UserFilterSet(StyledFilterSet):
     q = django_filters.CharFilter(
         method="filter_search",
         label="Search",
@@ -27,10 +28,6 @@ class UserFilterSet(django_filters.FilterSet):
         super().__init__(data, queryset, request=request, **kwargs)
         self.filters["role"].queryset = Role.objects.restrict(getattr(request, "user", None))
         self.form.fields["role"].empty_label = "Any role"
-        for field in self.form.fields.values():
-            field.widget.attrs.setdefault(
-                "class", "form-select" if isinstance(field.widget, forms.Select) else "form-control"
-            )
 
     def filter_search(self, queryset, name, value):
         value = value.strip()

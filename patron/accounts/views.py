@@ -197,6 +197,7 @@ class RoleEditView(ObjectEditView):
     form_class = RoleForm
     template_name = "accounts/role_form.html"
     success_url_name = "accounts:role_list"
+    delete_url_name = "accounts:role_delete"
 
     def get_form(self, instance, data=None):
         return RoleForm(data=data, instance=instance, user=self.request.user)
@@ -216,14 +217,6 @@ class RoleEditView(ObjectEditView):
             permissions=None if instance.is_owner else form.cleaned_data["permissions"],
             expected_version=expected_version,
         )
-
-    def delete_url(self, instance):
-        if instance and self.request.user.has_perm("accounts.delete_role"):
-            return reverse("accounts:role_delete", args=[instance.pk])
-        return ""
-
-    def success_url(self, obj):
-        return reverse("accounts:role_list")
 
 
 class RoleDeleteView(ObjectDeleteView):

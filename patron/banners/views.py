@@ -1,6 +1,5 @@
 """Alert banner rule pages: list, add/edit, delete."""
 
-from django.urls import reverse
 from django.utils.html import format_html
 
 from patron.banners import services
@@ -39,6 +38,7 @@ class BannerRuleEditView(ObjectEditView):
     model = BannerRule
     form_class = BannerRuleForm
     success_url_name = "banners:list"
+    delete_url_name = "banners:delete"
 
     def get_form(self, instance, data=None):
         return self.form_class(data=data, instance=instance, user=self.request.user)
@@ -50,14 +50,6 @@ class BannerRuleEditView(ObjectEditView):
         return services.banner_rule_update(
             actor=self.actor, rule=instance, data=form.model_data, expected_version=expected_version
         )
-
-    def delete_url(self, instance):
-        if instance and self.request.user.has_perm("banners.delete_bannerrule"):
-            return reverse("banners:delete", args=[instance.pk])
-        return ""
-
-    def success_url(self, obj):
-        return reverse("banners:list")
 
 
 class BannerRuleDeleteView(ObjectDeleteView):

@@ -2,9 +2,7 @@
 
 from django.contrib import messages
 from django.http import HttpResponseRedirect
-from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
-from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.timezone import localtime
@@ -22,6 +20,7 @@ from patron.core.views import (
     ObjectListView,
     PatronView,
     apply_form_errors,
+    get_restricted_object,
 )
 from patron.customers.models import Customer
 
@@ -29,7 +28,7 @@ CARD = "calls/_customer_calls.html"
 
 
 def load_customer(request, pk) -> Customer:
-    return get_object_or_404(Customer.objects.restrict(request.user, "view"), pk=pk)
+    return get_restricted_object(request, Customer, "view", pk=pk)
 
 
 def card_limit(request) -> int:
@@ -158,6 +157,7 @@ def _customer_link(customer):
 class CallLogEditView(ObjectEditView):
     model = CallLog
     form_class = CallLogForm
+    delete_url_name = "calls:delete"
 
     def get_form(self, instance, data=None):
         return CallLogForm(data=data, instance=instance, customer=instance.customer)
@@ -175,11 +175,6 @@ class CallLogEditView(ObjectEditView):
         response.context_data["cancel_url"] = instance.customer.get_absolute_url()
         response.context_data["title"] = f"Call with {instance.customer.name}"
         return response
-
-    def delete_url(self, instance):
-        if instance and self.request.user.has_perm("calls.delete_calllog"):
-            return reverse("calls:delete", args=[instance.pk])
-        return ""
 
 
 class CallLogDeleteView(ObjectDeleteView):

@@ -4,9 +4,10 @@ import django_filters
 from django import forms
 
 from patron.classes.models import CustomerClass
+from patron.core.filters import StyledFilterSet
 
 
-class CustomerClassFilterSet(django_filters.FilterSet):
+class CustomerClassFilterSet(StyledFilterSet):
     q = django_filters.CharFilter(
         field_name="name",
         lookup_expr="icontains",
@@ -21,10 +22,3 @@ class CustomerClassFilterSet(django_filters.FilterSet):
     class Meta:
         model = CustomerClass
         fields = ["q", "verification_required"]
-
-    def __init__(self, data=None, queryset=None, *, request=None, **kwargs):
-        super().__init__(data, queryset, request=request, **kwargs)
-        for field in self.form.fields.values():
-            field.widget.attrs.setdefault(
-                "class", "form-select" if isinstance(field.widget, forms.Select) else "form-control"
-            )

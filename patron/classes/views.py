@@ -1,6 +1,5 @@
 """Customer class pages: list, add/edit, delete."""
 
-from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
@@ -63,6 +62,7 @@ class CustomerClassEditView(ObjectEditView):
     model = CustomerClass
     form_class = CustomerClassForm
     success_url_name = "classes:list"
+    delete_url_name = "classes:delete"
 
     def create(self, form):
         return services.customer_class_create(actor=self.actor, data=form.model_data)
@@ -74,14 +74,6 @@ class CustomerClassEditView(ObjectEditView):
             data=form.model_data,
             expected_version=expected_version,
         )
-
-    def delete_url(self, instance):
-        if instance and self.request.user.has_perm("classes.delete_customerclass"):
-            return reverse("classes:delete", args=[instance.pk])
-        return ""
-
-    def success_url(self, obj):
-        return reverse("classes:list")
 
 
 class CustomerClassDeleteView(ObjectDeleteView):

@@ -2,7 +2,7 @@
 
 from django.core.exceptions import PermissionDenied, ValidationError
 
-__all__ = ["ConflictError", "PermissionDenied", "ValidationError"]
+__all__ = ["ConflictError", "PermissionDenied", "ValidationError", "error_messages"]
 
 
 class ConflictError(Exception):
@@ -14,3 +14,10 @@ class ConflictError(Exception):
             f"{obj._meta.verbose_name.capitalize()} “{obj}” was changed by someone else "
             "since you opened it. Reload to see their changes, then apply yours again."
         )
+
+
+def error_messages(exc) -> list[str]:
+    """The messages of a ValidationError (every field's, in order) or of any other error."""
+    if hasattr(exc, "error_dict"):
+        return [m for errors in exc.message_dict.values() for m in errors]
+    return getattr(exc, "messages", None) or [str(exc)]

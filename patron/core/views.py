@@ -147,6 +147,7 @@ class ObjectEditView(PatronView):
     template_name = "core/object_form.html"
     form_class = None
     success_url_name = ""
+    delete_url_name = ""
 
     def dispatch(self, request, *args, **kwargs):
         self.required_action = "change" if kwargs.get("pk") else "add"
@@ -188,6 +189,13 @@ class ObjectEditView(PatronView):
         )
 
     def delete_url(self, instance):
+        """The delete page of `instance`, when `delete_url_name` is set and the user may delete."""
+        if (
+            instance
+            and self.delete_url_name
+            and self.request.user.has_perm(perm_name(self.model, "delete"))
+        ):
+            return reverse(self.delete_url_name, args=[instance.pk])
         return ""
 
     def get(self, request, *args, **kwargs):

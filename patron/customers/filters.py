@@ -17,6 +17,7 @@ from django.db import connection
 from django.db.models import ExpressionWrapper, F, IntegerField
 
 from patron.classes.models import CustomerClass
+from patron.core.filters import StyledFilterSet
 from patron.customers.models import Customer, CustomerTag
 from patron.departments.models import Department
 from patron.groups.filters import SubtreeFilter
@@ -38,7 +39,7 @@ def _keep(queryset, name, value):
     return queryset
 
 
-class CustomerFilterSet(django_filters.FilterSet):
+class CustomerFilterSet(StyledFilterSet):
     """A query in the segment language plus the list's filter controls.
 
     Archived customers are left out unless the query mentions `archived` or the
@@ -99,9 +100,6 @@ class CustomerFilterSet(django_filters.FilterSet):
             self.form.fields[name].widget.attrs.setdefault("class", "form-select")
             self.form.fields[name].widget.attrs.setdefault("size", 1)
         for field in self.form.fields.values():
-            field.widget.attrs.setdefault(
-                "class", "form-select" if isinstance(field.widget, forms.Select) else "form-control"
-            )
             if isinstance(field.widget, forms.Select):
                 field.widget.template_name = "core/widgets/select.html"
 

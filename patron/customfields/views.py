@@ -2,9 +2,7 @@
 
 from django.contrib import messages
 from django.http import HttpResponseRedirect
-from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
-from django.urls import reverse
 
 from patron.banners.overview import overview_context as banners_context
 from patron.core.errors import ConflictError, ValidationError
@@ -17,6 +15,7 @@ from patron.core.views import (
     apply_form_errors,
 )
 from patron.customers.models import Customer
+from patron.customers.views.overview import load_customer
 from patron.customfields import services
 from patron.customfields.filters import CustomFieldFilterSet
 from patron.customfields.forms import CustomFieldForm, CustomValuesForm
@@ -48,6 +47,7 @@ class CustomFieldEditView(ObjectEditView):
     model = CustomField
     form_class = CustomFieldForm
     success_url_name = "customfields:list"
+    delete_url_name = "customfields:delete"
 
     def create(self, form):
         return services.custom_field_create(actor=self.actor, data=form.model_data)
@@ -59,14 +59,6 @@ class CustomFieldEditView(ObjectEditView):
             data=form.model_data,
             expected_version=expected_version,
         )
-
-    def delete_url(self, instance):
-        if instance and self.request.user.has_perm("customfields.delete_customfield"):
-            return reverse("customfields:delete", args=[instance.pk])
-        return ""
-
-    def success_url(self, obj):
-        return reverse("customfields:list")
 
 
 class CustomFieldDeleteView(ObjectDeleteView):
@@ -84,8 +76,7 @@ class CustomerCustomFieldsView(PatronView):
     required_action = "change"
 
     def load(self, pk):
-        visible = Customer.objects.restrict(self.request.user, "change").select_related("status")
-        return get_object_or_404(visible, pk=pk)
+        return load_customer(self.request, pk, "change")
 
     def render(self, customer, form, status=200):
         context = {

@@ -5,10 +5,11 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 
+from patron.core.filters import StyledFilterSet
 from patron.departments.models import Department
 
 
-class DepartmentFilterSet(django_filters.FilterSet):
+class DepartmentFilterSet(StyledFilterSet):
     """Search by name or shared mailbox; `member` finds the departments of one user."""
 
     q = django_filters.CharFilter(
@@ -30,10 +31,6 @@ class DepartmentFilterSet(django_filters.FilterSet):
             get_user_model().objects.restrict(getattr(request, "user", None)).order_by("username")
         )
         self.form.fields["member"].empty_label = "Anyone"
-        for field in self.form.fields.values():
-            field.widget.attrs.setdefault(
-                "class", "form-select" if isinstance(field.widget, forms.Select) else "form-control"
-            )
 
     def filter_search(self, queryset, name, value):
         value = value.strip()

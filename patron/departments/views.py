@@ -1,7 +1,6 @@
 """Department pages: list with members, add/edit (members included), delete."""
 
 from django.db.models import Prefetch
-from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
@@ -56,6 +55,7 @@ class DepartmentEditView(ObjectEditView):
     model = Department
     form_class = DepartmentForm
     success_url_name = "departments:list"
+    delete_url_name = "departments:delete"
 
     def get_form(self, instance, data=None):
         return self.form_class(data=data, instance=instance, user=self.request.user)
@@ -73,14 +73,6 @@ class DepartmentEditView(ObjectEditView):
             members=form.cleaned_data["members"],
             expected_version=expected_version,
         )
-
-    def delete_url(self, instance):
-        if instance and self.request.user.has_perm("departments.delete_department"):
-            return reverse("departments:delete", args=[instance.pk])
-        return ""
-
-    def success_url(self, obj):
-        return reverse("departments:list")
 
 
 class DepartmentDeleteView(ObjectDeleteView):

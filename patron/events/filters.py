@@ -5,6 +5,7 @@ from django import forms
 from django.apps import apps
 
 from patron.accounts.models import User
+from patron.core.filters import StyledFilterSet
 from patron.events.models import Event
 
 # Actions the services write; the API filter accepts any action name.
@@ -38,7 +39,7 @@ def object_type_choices():
     return sorted(choices, key=lambda c: c[1].lower())
 
 
-class EventFilterSet(django_filters.FilterSet):
+class EventFilterSet(StyledFilterSet):
     """Who (`actor` user id), what (`action`, `object_type` as "app_label.model"),
     which customer (`customer` id or `account` number) and when (`date_from`, `date_to`)."""
 
@@ -83,10 +84,6 @@ class EventFilterSet(django_filters.FilterSet):
         super().__init__(data, queryset, request=request, **kwargs)
         self.filters["actor"].queryset = User.objects.restrict(getattr(request, "user", None))
         self.form.fields["actor"].empty_label = "Anyone"
-        for field in self.form.fields.values():
-            field.widget.attrs.setdefault(
-                "class", "form-select" if isinstance(field.widget, forms.Select) else "form-control"
-            )
 
     def filter_object_type(self, queryset, name, value):
         app_label, _, model = value.partition(".")

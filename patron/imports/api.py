@@ -25,7 +25,7 @@ from patron.imports.models import CustomerImport
 from patron.imports.phone_lists import phone_list_apply, phone_list_preview
 from patron.imports.services import import_apply_start, import_upload
 from patron.imports.views import ExportExpired, export_download_response, upload_removed_message
-from patron.jobs.api import JobSerializer
+from patron.jobs.api import JobSerializer, _accepted
 from patron.jobs.models import Job
 from patron.jobs.services import job_enqueue
 
@@ -139,9 +139,7 @@ class CustomerImportViewSet(
             customer_import=customer_import,
             idempotency_key=request.headers.get("Idempotency-Key"),
         )
-        response = Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
-        response["Location"] = f"/api/jobs/{job.pk}/"
-        return response
+        return _accepted(job)
 
 
 class ExportViewSet(_ActorMixin, viewsets.GenericViewSet):
@@ -170,9 +168,7 @@ class ExportViewSet(_ActorMixin, viewsets.GenericViewSet):
             params={"format": serializer.validated_data["format"], "filter": value},
             idempotency_key=request.headers.get("Idempotency-Key"),
         )
-        response = Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
-        response["Location"] = f"/api/jobs/{job.pk}/"
-        return response
+        return _accepted(job)
 
     @extend_schema(
         request=None,

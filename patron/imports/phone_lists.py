@@ -154,14 +154,10 @@ def phone_list_preview(*, actor: Actor, group, text: str) -> PhoneListResult:
                 if value in first_line:
                     owners[value].add(customer_id)
     customers = Customer.objects.in_bulk({pk for ids in owners.values() for pk in ids})
-    members = set(
-        group.memberships.filter(customer_id__in=list(customers)).values_list(
-            "customer_id", flat=True
-        )
-    )
+    held = _held_groups(list(customers))
+    members = {pk for pk, groups in held.items() if any(g.pk == group.pk for g in groups)}
     result = PhoneListResult(group=group, lines=lines)
     seen: set[int] = set()
-    held = _held_groups(list(customers))
     for line in lines:
         if line.problem:
             continue

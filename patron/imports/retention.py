@@ -149,11 +149,10 @@ def exports_expire(*, now=None, dry_run: bool = False) -> dict:
     # younger than the retention period, or with its check or apply job still going.
     # Older files of applied or abandoned imports go by their age; a file the apply
     # job left behind (it deletes its file itself) goes at once.
-    unfinished = [Job.State.QUEUED, Job.State.RUNNING]
     needed = CustomerImport.objects.filter(
         (~Q(state=CustomerImport.State.APPLIED) & Q(created__gte=cutoff))
-        | Q(apply_job__state__in=unfinished)
-        | Q(check_job__state__in=unfinished)
+        | Q(apply_job__state__in=Job.UNFINISHED)
+        | Q(check_job__state__in=Job.UNFINISHED)
     )
     keep = set(needed.values_list("stored_name", flat=True))
     folder = storage_dir("imports")

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 
-from patron.core.errors import PermissionDenied, ValidationError
+from patron.core.errors import PermissionDenied, ValidationError, error_messages
 from patron.core.views import PatronView, apply_form_errors, get_restricted_object
+from patron.customers.models import Customer
 from patron.imports import exporting, retention
 from patron.imports.checking import group_errors_by_row
 from patron.imports.columns import COLUMNS, LIST_SEPARATOR
@@ -18,18 +18,12 @@ from patron.imports.forms import ExportForm, ImportUploadForm, PhoneListForm
 from patron.imports.jobs import EXPORT_JOB
 from patron.imports.models import CustomerImport
 from patron.imports.phone_lists import phone_list_apply, phone_list_preview
-from patron.imports.services import IMPORT_PERMISSION, import_apply_start, import_upload
+from patron.imports.services import import_apply_start, import_upload
 from patron.jobs.models import Job
 from patron.jobs.services import job_enqueue
 from patron.jobs.views import state_badge, with_live_progress
 
 ERRORS_SHOWN = 200
-
-
-def _messages(exc) -> list[str]:
-    if hasattr(exc, "error_dict"):
-        return [m for errors in exc.message_dict.values() for m in errors]
-    return getattr(exc, "messages", None) or [str(exc)]
 
 
 def _job_context(job: Job | None) -> dict:
@@ -42,10 +36,8 @@ def _job_context(job: Job | None) -> dict:
 class ImportView(PatronView):
     """Upload a file; the uploader's recent imports below."""
 
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and not request.user.has_perm(IMPORT_PERMISSION):
-            raise DjangoPermissionDenied("Your role does not allow you to add customers.")
-        return super().dispatch(request, *args, **kwargs)
+    model = Customer
+    required_action = "add"  # IMPORT_PERMISSION
 
     def render(self, form, status=200):
         recent = CustomerImport.objects.restrict(self.request.user).select_related(
@@ -149,7 +141,7 @@ class ImportApplyView(PatronView):
         try:
             job = import_apply_start(actor=self.actor, customer_import=customer_import)
         except (ValidationError, PermissionDenied) as exc:
-            for message in _messages(exc):
+            for message in error_messages(exc):
                 messages.error(request, message)
         else:
             messages.success(request, f"Started job #{job.pk}: importing the customers.")
@@ -178,7 +170,7 @@ class ExportView(PatronView):
             try:
                 count = exporting.export_queryset(self.actor, data).count()
             except ValidationError as exc:
-                problems = _messages(exc)
+                problems = error_messages(exc)
         return TemplateResponse(
             self.request,
             "imports/export_form.html",
@@ -202,7 +194,7 @@ class ExportView(PatronView):
         try:
             job = job_enqueue(actor=self.actor, kind=EXPORT_JOB, params=params)
         except (ValidationError, PermissionDenied) as exc:
-            return self.render(form, data, status=400, problems=_messages(exc))
+            return self.render(form, data, status=400, problems=error_messages(exc))
         return HttpResponseRedirect(reverse("imports:export_detail", args=[job.pk]))
 
 
@@ -280,10 +272,8 @@ class ExportDownloadView(PatronView):
 class PhoneListView(PatronView):
     """Choose a group, paste numbers; preview what matches, then apply."""
 
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and not request.user.has_perm("customers.change_customer"):
-            raise DjangoPermissionDenied("Your role does not allow you to change customers.")
-        return super().dispatch(request, *args, **kwargs)
+    model = Customer
+    required_action = "change"
 
     def render(self, form, result=None, status=200):
         return TemplateResponse(

@@ -1,6 +1,5 @@
 """Jobs in the REST API: list, detail, failures, cancel, and starting a bulk tag."""
 
-from django.db.models import Q
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -8,7 +7,6 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from patron.core.actor import Actor
-from patron.customers.models import Customer
 from patron.jobs import services
 from patron.jobs.bulk.actions import ACTIONS as BULK_ACTIONS
 from patron.jobs.bulk.engine import UNDO_KIND, bulk_params, bulk_preview, kind_for
@@ -168,10 +166,7 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
     def failures(self, request, pk=None):
         """The customers the job could not act on, and why."""
         job = self.get_object()
-        failures = job.failures.all()
-        if request.user.has_customer_restriction:
-            visible = Customer.objects.restrict(request.user).values("pk")
-            failures = failures.filter(Q(customer__isnull=True) | Q(customer__in=visible))
+        failures = job.failures.visible_to(request.user)
         page = self.paginate_queryset(failures.order_by("-id"))
         return self.get_paginated_response(JobFailureSerializer(page, many=True).data)
 
@@ -186,9 +181,7 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         job = services.job_enqueue(
             actor=self.actor, kind="customers.bulk_tag", params=data, idempotency_key=key
         )
-        response = Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
-        response["Location"] = f"/api/jobs/{job.pk}/"
-        return response
+        return _accepted(job)
 
     @extend_schema(request=BulkActionSerializer, responses={202: JobSerializer})
     @action(detail=False, methods=["post"], url_path="bulk")

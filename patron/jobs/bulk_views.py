@@ -9,13 +9,13 @@ from django.contrib import messages
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 
-from patron.core.errors import PermissionDenied, ValidationError
+from patron.core.errors import PermissionDenied, ValidationError, error_messages
 from patron.core.views import PatronView, get_restricted_object
 from patron.customers.models import Customer
 from patron.jobs import services
 from patron.jobs.bulk.engine import UNDO_KIND, bulk_params, bulk_preview, kind_for
 from patron.jobs.bulk.targets import (
-    clean_target,
+    checked_target,
     describe_target,
     target_from_data,
     target_queryset,
@@ -25,12 +25,6 @@ from patron.jobs.models import Job
 
 # Errors about the customers rather than a field of the form.
 TARGET_KEYS = {"target", "ids", "q", "filter"}
-
-
-def _messages(exc) -> list[str]:
-    if hasattr(exc, "error_dict"):
-        return [m for errors in exc.message_dict.values() for m in errors]
-    return getattr(exc, "messages", None) or [str(exc)]
 
 
 def _put_errors(form, exc: ValidationError) -> None:
@@ -58,10 +52,10 @@ class BulkActionView(PatronView):
     def get(self, request):
         errors, target, count = [], None, 0
         try:
-            target = clean_target(self.actor, target_from_data(request.GET))
-            count = target_queryset(self.actor, target).count()
+            target, chosen = checked_target(self.actor, target_from_data(request.GET))
+            count = chosen.count()
         except ValidationError as exc:
-            errors = _messages(exc)
+            errors = error_messages(exc)
         initial = {"target": json.dumps(target or {}), "action": request.GET.get("action")}
         form = BulkActionForm(initial=initial, user=request.user)
         return self.render(form, target=target, count=count, target_errors=errors)
@@ -89,7 +83,7 @@ class BulkActionView(PatronView):
             except ValidationError as exc:
                 _put_errors(form, exc)
             else:
-                return self.render(form, target=target, preview=preview)
+                return self.render(form, target=target, count=preview.matched, preview=preview)
         elif "target" not in form.errors:
             target = form.cleaned_data.get("target")
         return self.render(form, target=target, status=400)
@@ -126,7 +120,7 @@ class JobUndoView(PatronView):
                 params={"job": job.pk},
             )
         except (ValidationError, PermissionDenied) as exc:
-            for message in _messages(exc):
+            for message in error_messages(exc):
                 messages.error(request, message)
             return HttpResponseRedirect(job.get_absolute_url())
         messages.success(request, f"Started job #{undo.pk} to undo job #{job.pk}.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.urls import reverse
 
 from patron.core.models import RestrictedQuerySet
@@ -24,8 +25,17 @@ class JobQuerySet(RestrictedQuerySet):
         perm = "jobs.view_job" if action == "view" else "jobs.change_job"
         return self if user.has_perm(perm) else self.filter(actor_user=user)
 
-    def unfinished(self):
-        return self.filter(state__in=Job.UNFINISHED)
+
+class JobFailureQuerySet(models.QuerySet):
+    def visible_to(self, user) -> JobFailureQuerySet:
+        """Failures name customers: a restricted viewer sees only failures about their own
+        customers (and those about no customer)."""
+        if not user.has_customer_restriction:
+            return self
+        from patron.customers.models import Customer
+
+        visible = Customer.objects.restrict(user).values("pk")
+        return self.filter(Q(customer__isnull=True) | Q(customer__in=visible))
 
 
 class Job(models.Model):
@@ -118,6 +128,8 @@ class JobFailure(models.Model):
     )
     customer_label = models.CharField(max_length=250, blank=True)
     message = models.CharField(max_length=500)
+
+    objects = JobFailureQuerySet.as_manager()
 
     class Meta:
         ordering = ["id"]

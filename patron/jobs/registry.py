@@ -101,11 +101,6 @@ def live_progress(job_id: int) -> tuple[int, int] | None:
         return _live_progress.get(job_id)
 
 
-def is_live(job_id: int) -> bool:
-    with _live_lock:
-        return job_id in _live_progress
-
-
 def request_live_cancel(job_id: int) -> bool:
     """Ask a job running in this process to stop; False when it is not running here."""
     with _live_lock:

@@ -16,7 +16,7 @@ import uuid
 from functools import partial
 
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, close_old_connections, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -373,9 +373,3 @@ def next_queued_job_id() -> int | None:
         .values_list("pk", flat=True)
         .first()
     )
-
-
-def run_maintenance() -> None:
-    """One sweep of the recovery work the worker loops do periodically."""
-    close_old_connections()
-    jobs_recover_stale()

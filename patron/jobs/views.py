@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.db.models import Q
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 
-from patron.core.errors import PermissionDenied, ValidationError
+from patron.core.errors import PermissionDenied, ValidationError, error_messages
 from patron.core.tables import Column
 from patron.core.views import ObjectListView, PatronView, get_restricted_object
-from patron.customers.models import Customer
 from patron.jobs import services
 from patron.jobs.filters import JobFilterSet
 from patron.jobs.forms import BulkTagForm
@@ -74,15 +72,6 @@ class JobListView(ObjectListView):
     ]
 
 
-def _failures(request, job: Job):
-    failures = job.failures.select_related("customer")
-    if request.user.has_customer_restriction:
-        # Failures name customers; a restricted viewer sees only their own customers.
-        visible = Customer.objects.restrict(request.user).values("pk")
-        failures = failures.filter(Q(customer__isnull=True) | Q(customer__in=visible))
-    return failures
-
-
 def params_display(params: dict) -> list[tuple[str, str]]:
     """Parameters as short text: long id lists are counted, filters shown as a query string."""
     rows = []
@@ -106,7 +95,7 @@ def params_display(params: dict) -> list[tuple[str, str]]:
 
 def _detail_context(request, job: Job) -> dict:
     job = with_live_progress(job)
-    failures = _failures(request, job)
+    failures = job.failures.select_related("customer").visible_to(request.user)
     can_cancel = not job.is_finished and (
         job.actor_user_id == request.user.pk or request.user.has_perm("jobs.change_job")
     )
@@ -160,7 +149,7 @@ class JobCancelView(PatronView):
         try:
             job = services.job_cancel(actor=self.actor, job=job)
         except (ValidationError, PermissionDenied) as exc:
-            for message in getattr(exc, "messages", None) or [str(exc)]:
+            for message in error_messages(exc):
                 messages.error(request, message)
         else:
             if job.state == Job.State.CANCELLED:
@@ -199,7 +188,7 @@ class BulkTagView(PatronView):
                 idempotency_key=request.POST.get("idempotency_key") or None,
             )
         except (ValidationError, PermissionDenied) as exc:
-            for message in _messages(exc):
+            for message in error_messages(exc):
                 messages.error(request, message)
             return HttpResponseRedirect(back)
         messages.success(request, f"Started job #{job.pk}: {job.label}.")
@@ -211,9 +200,3 @@ class BulkTagView(PatronView):
             return target
         query = request.POST.get("query", "").lstrip("?")
         return reverse("customers:list") + (f"?{query}" if query else "")
-
-
-def _messages(exc) -> list[str]:
-    if hasattr(exc, "error_dict"):
-        return [m for errors in exc.message_dict.values() for m in errors]
-    return getattr(exc, "messages", None) or [str(exc)]

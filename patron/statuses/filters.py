@@ -4,6 +4,7 @@ import django_filters
 from django import forms
 from django.db.models import Q
 
+from patron.core.filters import StyledFilterSet
 from patron.statuses.models import Status
 
 
@@ -11,7 +12,7 @@ def yes_no_any(yes="Yes", no="No"):
     return forms.Select(choices=[("", "Any"), ("true", yes), ("false", no)])
 
 
-class StatusFilterSet(django_filters.FilterSet):
+class StatusFilterSet(StyledFilterSet):
     """Search by name or short name; narrow by availability and the main flags."""
 
     q = django_filters.CharFilter(
@@ -28,13 +29,6 @@ class StatusFilterSet(django_filters.FilterSet):
     class Meta:
         model = Status
         fields = ["q", "availability", "is_active", "billable"]
-
-    def __init__(self, data=None, queryset=None, *, request=None, **kwargs):
-        super().__init__(data, queryset, request=request, **kwargs)
-        for field in self.form.fields.values():
-            field.widget.attrs.setdefault(
-                "class", "form-select" if isinstance(field.widget, forms.Select) else "form-control"
-            )
 
     def filter_search(self, queryset, name, value):
         value = value.strip()

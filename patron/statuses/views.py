@@ -2,7 +2,6 @@
 
 from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
-from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
@@ -104,6 +103,7 @@ class StatusEditView(ObjectEditView):
     form_class = StatusForm
     template_name = "statuses/status_form.html"
     success_url_name = "statuses:list"
+    delete_url_name = "statuses:delete"
 
     def get_form(self, instance, data=None):
         return self.form_class(
@@ -122,14 +122,6 @@ class StatusEditView(ObjectEditView):
             data=form.model_data,
             expected_version=expected_version,
         )
-
-    def delete_url(self, instance):
-        if instance and self.request.user.has_perm("statuses.delete_status"):
-            return reverse("statuses:delete", args=[instance.pk])
-        return ""
-
-    def success_url(self, obj):
-        return reverse("statuses:list")
 
 
 class StatusDeleteView(ObjectDeleteView):

@@ -54,6 +54,7 @@ class TagEditView(ObjectEditView):
     form_class = TagForm
     template_name = "tags/tag_form.html"
     success_url_name = "tags:list"
+    delete_url_name = "tags:delete"
 
     def create(self, form):
         return services.tag_create(actor=self.actor, data=form.model_data)
@@ -62,14 +63,6 @@ class TagEditView(ObjectEditView):
         return services.tag_update(
             actor=self.actor, tag=instance, data=form.model_data, expected_version=expected_version
         )
-
-    def delete_url(self, instance):
-        if instance and self.request.user.has_perm("tags.delete_tag"):
-            return reverse("tags:delete", args=[instance.pk])
-        return ""
-
-    def success_url(self, obj):
-        return reverse("tags:list")
 
 
 class TagDeleteView(ObjectDeleteView):

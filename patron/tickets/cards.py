@@ -10,19 +10,18 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.http import HttpResponseRedirect
-from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 
 from patron.core.actor import Actor
 from patron.core.errors import ConflictError, ValidationError
-from patron.core.views import PatronView, apply_form_errors
+from patron.core.views import PatronView, apply_form_errors, get_restricted_object
 
 
 def load_customer(request, pk):
     """The customer if the user may see it, else 404."""
     from patron.customers.models import Customer
 
-    return get_object_or_404(Customer.objects.restrict(request.user, "view"), pk=pk)
+    return get_restricted_object(request, Customer, "view", pk=pk)
 
 
 class WorkCardMixin:

@@ -3,6 +3,7 @@
 import django_filters
 from django import forms
 
+from patron.core.filters import StyledFilterSet
 from patron.departments.models import Department
 from patron.tickets.models import Ticket
 from patron.tickets.routing import visible_departments
@@ -18,16 +19,6 @@ def people_for(request):
     from patron.tickets.forms import people
 
     return people()
-
-
-class StyledFilterSet(django_filters.FilterSet):
-    """Bootstrap classes on the filter widgets of the list pages."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for field in self.form.fields.values():
-            css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
-            field.widget.attrs.setdefault("class", css)
 
 
 class TicketFilterSet(StyledFilterSet):

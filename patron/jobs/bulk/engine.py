@@ -30,7 +30,6 @@ from patron.jobs.bulk.targets import (
 )
 from patron.jobs.models import Job, JobChange
 
-BATCH = 2000
 SAMPLE_SIZE = 10
 KIND_PREFIX = "customers.bulk_"
 UNDO_KIND = "customers.bulk_undo"

@@ -129,11 +129,16 @@ def target_from_data(data) -> dict:
 
 def clean_target(actor: Actor, target) -> dict:
     """Check a stored target for `actor`; SegmentError and filter errors become field errors."""
+    return checked_target(actor, target)[0]
+
+
+def checked_target(actor: Actor, target) -> tuple[dict, object]:
+    """`clean_target`, with the customers it chooses (its `target_queryset`), built once."""
     if not isinstance(target, dict):
         raise ValidationError({"target": "Choose the customers."})
     target = target_from_data(target)
-    target_queryset(actor, target)  # compiles the query and the filter, raising their errors
-    return target
+    # Building the queryset compiles the query and the filter, raising their errors.
+    return target, target_queryset(actor, target)
 
 
 def ids_in(ids: list[int], field: str = "pk") -> Q:

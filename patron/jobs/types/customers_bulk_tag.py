@@ -9,12 +9,10 @@ the second INSERT finds every link already there.
 from __future__ import annotations
 
 import contextlib
-import json
 from types import SimpleNamespace
 
 from django.db import connection
-from django.db.models import Exists, F, OuterRef, Q
-from django.db.models.expressions import RawSQL
+from django.db.models import Exists, F, OuterRef
 from django.http import QueryDict
 from django.utils import timezone
 
@@ -23,6 +21,7 @@ from patron.core.actor import Actor
 from patron.core.errors import ValidationError
 from patron.customers.filters import CustomerFilterSet
 from patron.customers.models import Customer, CustomerTag
+from patron.jobs.bulk.targets import ids_in, visible_customers
 from patron.jobs.registry import job_type
 from patron.tags.models import Tag
 
@@ -30,12 +29,6 @@ BATCH = 2000
 ACTIONS = ("add", "remove")
 # Query-string keys of the customer list that choose pages and order, not customers.
 NOT_FILTERS = {"page", "sort", "page_size", "cursor", "csrfmiddlewaretoken"}
-
-
-def _visible_customers(actor: Actor, action: str = "change"):
-    if actor.user is None:
-        return Customer.objects.all()
-    return Customer.objects.restrict(actor.user, action)
 
 
 def _filter_data(value) -> QueryDict:
@@ -103,13 +96,6 @@ def validate_bulk_tag(actor: Actor, params: dict) -> dict:
     if errors:
         raise ValidationError(errors)
     return clean
-
-
-def _ids_in(ids: list[int]) -> Q:
-    """`pk IN ids` as one bound parameter, so a list of any length fits in one query."""
-    if connection.vendor == "postgresql":
-        return Q(pk__in=RawSQL("SELECT unnest(%s::bigint[])", [ids]))
-    return Q(pk__in=RawSQL("SELECT value FROM json_each(%s)", [json.dumps(ids)]))
 
 
 def _returning(sql: str, params: list) -> list[int]:
@@ -191,9 +177,9 @@ def customers_bulk_tag(job, context) -> dict:
     params = validate_bulk_tag(actor, job.params)
     tag = Tag.objects.get(pk=params["tag"])
     action = params["action"]
-    visible = _visible_customers(actor)
+    visible = visible_customers(actor)
     if "customers" in params:
-        chosen = visible.filter(_ids_in(params["customers"]))
+        chosen = visible.filter(ids_in(params["customers"]))
         found = set(chosen.values_list("pk", flat=True))
         for missing in sorted(set(params["customers"]) - found):
             context.fail(None, f"Customer #{missing} was not found.")

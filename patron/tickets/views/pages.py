@@ -84,8 +84,7 @@ class ClosedTicketReportView(ObjectListView):
     select_related = ("customer", "department", "assignee")
     paginate_by = 50
     columns = [
-        *TICKET_COLUMNS[:5],
-        TICKET_COLUMNS[5],
+        *TICKET_COLUMNS[:6],
         Column(
             "closed_at",
             label="Closed",

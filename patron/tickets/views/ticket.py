@@ -5,11 +5,12 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.contenttypes.models import ContentType
 from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from patron.core.errors import ConflictError, ValidationError
-from patron.core.views import ObjectEditView, PatronView, apply_form_errors, get_restricted_object
+from patron.core.views import ObjectEditView, PatronView, apply_form_errors
 from patron.customers.models import Customer
 from patron.events.models import Event
 from patron.tickets import services
@@ -42,9 +43,11 @@ class TicketAddView(TicketCardMixin, WorkCardActionView):
 
 
 def load_ticket(request, pk, action="view") -> Ticket:
-    ticket = get_restricted_object(request, Ticket, action, pk=pk)
-    # Re-read with what the page shows (restricted already).
-    return Ticket.objects.select_related("customer", "department", "assignee").get(pk=ticket.pk)
+    """The ticket with what the page shows, if the user may `action` it, else 404."""
+    visible = Ticket.objects.restrict(request.user, action).select_related(
+        "customer", "department", "assignee"
+    )
+    return get_object_or_404(visible, pk=pk)
 
 
 class TicketDetailView(PatronView):
