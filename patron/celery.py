@@ -13,9 +13,14 @@ from celery.signals import worker_ready, worker_shutdown
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "patron.settings")
 
-app = Celery("patron")
+app = Celery("patron", include=["patron.jobs.tasks"])
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks(["patron.jobs"])
+
+# The tasks are registered the moment the app exists, not only once a worker starts
+# (`include` alone is read at worker start): a process that sends or inspects a job
+# knows `patron.jobs.run` whatever it imported before. patron.jobs.tasks does not
+# import this module, so there is no cycle.
+import patron.jobs.tasks  # noqa: E402, F401
 
 _maintenance_stopped = threading.Event()
 

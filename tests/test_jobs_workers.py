@@ -116,6 +116,30 @@ def test_celery_app_takes_its_broker_and_safety_settings_from_django(settings):
     assert "patron.jobs.run" in app.tasks
 
 
+def test_the_celery_app_knows_the_job_task_without_a_worker():
+    """A fresh process that imports only the Celery app can send and inspect `patron.jobs.run`.
+
+    Whether the task was registered must not depend on which module a test (or
+    a web process) happened to import first.
+    """
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-c", "from patron.celery import app; print(sorted(app.tasks))"],
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "patron.settings",
+            "PYTHONPATH": str(REPO_ROOT),
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "'patron.jobs.run'" in result.stdout
+
+
 def _run_with_celery(url, owner, finished_runs, monkeypatch, settings):
     test_app = Celery("patron-tests", broker=url, set_as_current=False)
     test_app.conf.update(
