@@ -13,13 +13,26 @@ EMPTY = "—"
 
 
 def _field_label(event, name: str) -> str:
+    """The model's label for a changed field, or the key itself made readable.
+
+    Total by design: services write keys that are not concrete fields (a
+    reverse relation such as `contacts`, a custom field, a computed summary),
+    and an event must always render whatever it holds.
+    """
     model = event.object_type.model_class() if event.object_type_id else None
     if model is not None:
         try:
-            return str(model._meta.get_field(name).verbose_name).capitalize()
+            field = model._meta.get_field(name)
         except FieldDoesNotExist:
-            pass
-    return name.replace("_", " ").capitalize()
+            field = None
+        label = getattr(field, "verbose_name", None)
+        if label is None and field is not None and field.is_relation:
+            # A reverse relation (ManyToOneRel) has no verbose_name of its own:
+            # the related model's plural name reads the same ("Contacts").
+            label = field.related_model._meta.verbose_name_plural
+        if label:
+            return str(label).capitalize()
+    return str(name).replace("_", " ").strip().capitalize() or "Change"
 
 
 ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
@@ -66,7 +79,8 @@ def event_changes(event) -> dict:
     template lists the values instead of a column of empty befores.
     """
     rows = []
-    for name, pair in (event.changes or {}).items():
+    changes = event.changes if isinstance(event.changes, dict) else {"changes": event.changes}
+    for name, pair in changes.items():
         before, after = (pair + [None, None])[:2] if isinstance(pair, list) else (None, pair)
         before, after = display(before), display(after)
         if before != after:
