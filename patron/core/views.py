@@ -19,6 +19,7 @@ from django.views import View
 
 from patron.core.actor import Actor
 from patron.core.errors import ConflictError, ValidationError
+from patron.core.redirects import safe_next
 
 
 def perm_name(model: type[Model], action: str) -> str:
@@ -142,7 +143,11 @@ class ObjectListView(PatronView):
 
 
 class ObjectEditView(PatronView):
-    """Create (no pk) or edit (pk) one object through its service functions."""
+    """Create (no pk) or edit (pk) one object through its service functions.
+
+    A safe `?next=` (`patron.core.redirects`) is the Cancel link and where
+    Save leads; without one they lead to the list or the object.
+    """
 
     template_name = "core/object_form.html"
     form_class = None
@@ -181,8 +186,9 @@ class ObjectEditView(PatronView):
                 "form": form,
                 "object": instance,
                 "title": f"Edit {verbose} {instance}" if instance else f"New {verbose}",
-                "cancel_url": self.request.GET.get("next")
-                or (reverse(self.success_url_name) if self.success_url_name else "/"),
+                "cancel_url": safe_next(
+                    self.request, reverse(self.success_url_name) if self.success_url_name else "/"
+                ),
                 "delete_url": self.delete_url(instance),
             },
             status=status,
@@ -213,7 +219,7 @@ class ObjectEditView(PatronView):
                 else:
                     obj = self.update(instance, form, form.cleaned_data.get("version"))
                     messages.success(request, f"Saved {self.model._meta.verbose_name} “{obj}”.")
-                return HttpResponseRedirect(self.success_url(obj))
+                return HttpResponseRedirect(safe_next(request, self.success_url(obj)))
             except ValidationError as exc:
                 apply_form_errors(form, exc)
             except ConflictError as exc:
@@ -223,7 +229,10 @@ class ObjectEditView(PatronView):
 
 
 class ObjectDeleteView(PatronView):
-    """Confirm, then delete through the service; refusals are shown, not raised."""
+    """Confirm, then delete through the service; refusals are shown, not raised.
+
+    A safe `?next=` is the Cancel link and where the page leads after deleting.
+    """
 
     required_action = "delete"
     template_name = "core/object_confirm_delete.html"
@@ -243,7 +252,7 @@ class ObjectDeleteView(PatronView):
             {
                 "object": obj,
                 "title": f"Delete {self.model._meta.verbose_name} {obj}",
-                "cancel_url": obj.get_absolute_url(),
+                "cancel_url": safe_next(request, obj.get_absolute_url()),
             },
         )
 
@@ -256,4 +265,4 @@ class ObjectDeleteView(PatronView):
                 messages.error(request, message)
             return HttpResponseRedirect(obj.get_absolute_url())
         messages.success(request, f"Deleted {self.model._meta.verbose_name} “{obj}”.")
-        return HttpResponseRedirect(reverse(self.success_url_name))
+        return HttpResponseRedirect(safe_next(request, reverse(self.success_url_name)))

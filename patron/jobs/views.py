@@ -7,9 +7,10 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
-from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.http import urlencode
 
 from patron.core.errors import PermissionDenied, ValidationError, error_messages
+from patron.core.redirects import safe_next
 from patron.core.tables import Column
 from patron.core.views import ObjectListView, PatronView, get_restricted_object
 from patron.jobs import services
@@ -195,8 +196,5 @@ class BulkTagView(PatronView):
         return HttpResponseRedirect(job.get_absolute_url())
 
     def _back_url(self, request) -> str:
-        target = request.POST.get("next", "")
-        if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-            return target
         query = request.POST.get("query", "").lstrip("?")
-        return reverse("customers:list") + (f"?{query}" if query else "")
+        return safe_next(request, reverse("customers:list") + (f"?{query}" if query else ""))

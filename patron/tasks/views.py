@@ -1,5 +1,6 @@
 """Task pages: the overview card and its actions, and the edit page."""
 
+from patron.core.redirects import safe_next
 from patron.core.views import ObjectEditView, get_restricted_object
 from patron.customers.models import Customer
 from patron.tasks import services
@@ -67,7 +68,7 @@ class TaskEditView(ObjectEditView):
     def render(self, form, instance, status=200):
         response = super().render(form, instance, status)
         response.context_data["title"] = f"Edit task “{instance}” on {instance.customer}"
-        response.context_data["cancel_url"] = (
-            self.request.GET.get("next") or instance.customer.get_absolute_url()
+        response.context_data["cancel_url"] = safe_next(
+            self.request, instance.customer.get_absolute_url()
         )
         return response

@@ -7,9 +7,9 @@ from django.contrib.contenttypes.models import ContentType
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
-from django.utils.http import url_has_allowed_host_and_scheme
 
 from patron.core.errors import ConflictError, ValidationError
+from patron.core.redirects import safe_next
 from patron.core.views import ObjectEditView, PatronView, apply_form_errors
 from patron.customers.models import Customer
 from patron.events.models import Event
@@ -126,12 +126,7 @@ class TicketStatusActionView(PatronView):
             messages.error(request, text)
         else:
             messages.success(request, f"{self.verb} ticket {ticket}.")
-        target = request.POST.get("next", "")
-        if not url_has_allowed_host_and_scheme(
-            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-        ):
-            target = ticket.get_absolute_url()
-        return HttpResponseRedirect(target)
+        return HttpResponseRedirect(safe_next(request, ticket.get_absolute_url()))
 
 
 class TicketCloseView(TicketStatusActionView):
