@@ -211,6 +211,10 @@ PATRON_TOKEN_DAYS = env_int("PATRON_TOKEN_DAYS", 365)
 PATRON_EXPORT_RETENTION_DAYS = env_int("PATRON_EXPORT_RETENTION_DAYS", 7)
 PATRON_HOST = env("PATRON_HOST", "127.0.0.1")
 PATRON_PORT = env_int("PATRON_PORT", 8000)
+# `patron serve`: web processes (a number or "auto"; more than one serves with gunicorn),
+# and how long SIGTERM waits for the requests and the job step in hand (docs/jobs.md).
+PATRON_WEB_WORKERS = env("PATRON_WEB_WORKERS", "1")
+PATRON_SHUTDOWN_GRACE_SECONDS = env_int("PATRON_SHUTDOWN_GRACE_SECONDS", 20)
 
 # Background jobs (docs/jobs.md). Without a broker `patron serve` runs jobs in-process;
 # with redis://… or amqp://… they go to `patron worker` processes.
