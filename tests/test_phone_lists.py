@@ -157,3 +157,90 @@ def test_phone_list_api(owner, world, readonly):
         token_client(readonly).post("/api/phone-lists/apply/", data, format="json").status_code
         == 403
     )
+
+
+# --- digits without "+" (#15 item 8) --------------------------------------------------
+
+SEED_NUMBERS = """380980000000
+447400613457
+2039544008
+07400 123457
+"""
+
+
+@pytest.fixture
+def seeded(world):
+    olga = CustomerFactory(name="Olga")
+    ContactFactory(customer=olga, phone="", mobile="+380980000000")
+    ContactFactory(customer=world["ann"], phone="", mobile="+447400613457")
+    return {**world, "olga": olga}
+
+
+def test_digits_with_a_country_code_but_no_plus_are_read_as_international(actor, seeded):
+    result = phone_list_preview(actor=actor, group=seeded["leeds"], text=SEED_NUMBERS)
+    assert [(line.line, line.number, line.reading) for line in result.matched] == [
+        (1, "+380980000000", "+380 98 000 0000 (Ukraine)"),
+        (2, "+447400613457", "+44 7400 613457 (United Kingdom)"),
+    ]
+    assert [line.note for line in result.read_without_plus] == [
+        "“380980000000” read as +380 98 000 0000 (Ukraine).",
+        "“447400613457” read as +44 7400 613457 (United Kingdom).",
+    ]
+    assert result.to_add == [seeded["olga"], seeded["ann"]]
+
+
+def test_digits_valid_both_ways_are_refused_naming_both_readings(actor, seeded):
+    result = phone_list_preview(actor=actor, group=seeded["leeds"], text=SEED_NUMBERS)
+    assert problems(result) == [
+        (
+            3,
+            "ambiguous",
+            "“2039544008” could be +20 3 9544008 (Egypt) or +44 20 3954 4008 (United Kingdom); "
+            "write it with “+” and its country code.",
+        ),
+        (4, "invalid", "“07400 123457” has no country code; write it as +44 …"),
+    ]
+    written = phone_list_preview(actor=actor, group=seeded["leeds"], text="+20 3 9544008")
+    assert [p[1] for p in problems(written)] == ["unknown"], "with “+” it is not ambiguous"
+
+
+def test_a_national_number_without_a_trunk_zero_is_still_refused(actor, seeded):
+    result = phone_list_preview(actor=actor, group=seeded["leeds"], text="7400123456\n")
+    assert problems(result) == [
+        (1, "invalid", "“7400123456” has no country code; write it as +44 …")
+    ]
+
+
+def test_a_read_number_counts_as_a_duplicate_of_the_same_number_with_plus(actor, seeded):
+    text = "+380 98 000 0000\n380-98-000-0000\n"
+    result = phone_list_preview(actor=actor, group=seeded["leeds"], text=text)
+    assert problems(result) == [(2, "duplicate", "The same number as line 1.")]
+    assert result.lines[1].reading == "+380 98 000 0000 (Ukraine)"
+
+
+def test_apply_adds_customers_matched_by_a_reading(actor, seeded):
+    result = phone_list_apply(actor=actor, group=seeded["leeds"], text=SEED_NUMBERS)
+    assert result.to_add == [seeded["olga"], seeded["ann"]]
+    assert seeded["olga"].groups.get() == seeded["leeds"]
+
+
+def test_phone_list_page_shows_the_reading_used(client, owner, seeded):
+    client.force_login(owner)
+    data = {"group": seeded["leeds"].pk, "numbers": SEED_NUMBERS, "action": "preview"}
+    body = client.post(reverse("imports:phone_list"), data).content.decode()
+    assert "Read as international numbers (2)" in body
+    assert "“380980000000” read as +380 98 000 0000 (Ukraine)." in body
+    assert "read as +44 7400 613457 (United Kingdom)" in body
+    assert "could be +20 3 9544008 (Egypt) or +44 20 3954 4008 (United Kingdom)" in body
+    assert "<strong>2</strong> customers will be added" in body
+
+
+def test_phone_list_api_reports_the_reading(owner, seeded):
+    api = token_client(owner)
+    data = {"group": seeded["leeds"].pk, "numbers": SEED_NUMBERS}
+    body = api.post("/api/phone-lists/preview/", data, format="json").json()
+    assert [m["reading"] for m in body["matched"]] == [
+        "+380 98 000 0000 (Ukraine)",
+        "+44 7400 613457 (United Kingdom)",
+    ]
+    assert [p["problem"] for p in body["problems"]] == ["ambiguous", "invalid"]

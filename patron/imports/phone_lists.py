@@ -1,6 +1,10 @@
 """Adding customers to a group from a pasted list of phone numbers (ORG-6).
 
-Each line is one number with its country code. Lines are matched to the
+Each line is one number with its country code, written with "+" or "00", or
+as bare digits ("380980000000", the seed files' format): bare digits are
+read as "+<digits>" when that is a valid number, and the reading is shown
+with the line; digits that are also a different valid number of the default
+region are refused as ambiguous, naming both. Lines are matched to the
 E.164 phone and mobile numbers of existing contacts the actor may change;
 invalid, duplicate and unknown lines are listed back and nothing is created
 for them. Matched customers join the group through the group membership
@@ -31,9 +35,14 @@ class PhoneLine:
     line: int
     text: str
     number: str = ""
-    problem: str = ""  # "invalid", "duplicate" or "unknown"
+    problem: str = ""  # "invalid", "ambiguous", "duplicate" or "unknown"
     message: str = ""
+    reading: str = ""  # "+380 98 000 0000 (Ukraine)" when written without "+"
     customers: list = field(default_factory=list)
+
+    @property
+    def note(self) -> str:
+        return f"“{self.text}” read as {self.reading}." if self.reading else ""
 
 
 @dataclass
@@ -53,6 +62,11 @@ class PhoneListResult:
     def matched(self) -> list[PhoneLine]:
         return [line for line in self.lines if not line.problem]
 
+    @property
+    def read_without_plus(self) -> list[PhoneLine]:
+        """Lines written without "+" that were read as international numbers."""
+        return [line for line in self.lines if line.reading]
+
     def as_dict(self) -> dict:
         def customer(c):
             return {"id": c.pk, "account_number": c.account_number, "name": c.name}
@@ -64,6 +78,7 @@ class PhoneListResult:
                 {
                     "line": line.line,
                     "number": line.number,
+                    "reading": line.reading,
                     "customers": [customer(c) for c in line.customers],
                 }
                 for line in self.matched
@@ -74,6 +89,7 @@ class PhoneListResult:
                     "text": line.text,
                     "problem": line.problem,
                     "message": line.message,
+                    "reading": line.reading,
                 }
                 for line in self.problems
             ],
@@ -83,17 +99,35 @@ class PhoneListResult:
         }
 
 
-def _number_of(text: str, phones: PhoneNormaliser) -> tuple[str, str]:
-    """(E.164, "") or ("", why the line is not a number with a country code)."""
+SEPARATORS = str.maketrans("", "", " -.()/")
+
+
+def _number_of(text: str, phones: PhoneNormaliser) -> tuple[str, str, str, str]:
+    """(E.164, "", "", reading) or ("", problem, why the line is refused, "").
+
+    `reading` is set only for digits written without "+" that were read as
+    an international number.
+    """
     compact = text.replace(" ", "")
     if compact.startswith("00"):
         compact = "+" + compact[2:]
     if not compact.startswith("+"):
-        return "", f"“{text}” has no country code; write it as +44 …"
+        international, national = phones.reading_without_plus(text.translate(SEPARATORS))
+        if international is None:
+            return "", "invalid", f"“{text}” has no country code; write it as +44 …", ""
+        if national is not None:
+            return (
+                "",
+                "ambiguous",
+                f"“{text}” could be {international} or {national}; "
+                f"write it with “+” and its country code.",
+                "",
+            )
+        return international.number, "", "", str(international)
     number, message = phones.normalise(compact)
     if message:
-        return "", f"“{text}” is not a valid phone number."
-    return number, ""
+        return "", "invalid", f"“{text}” is not a valid phone number.", ""
+    return number, "", "", ""
 
 
 def _group_for(actor: Actor, group) -> Group:
@@ -128,9 +162,9 @@ def phone_list_preview(*, actor: Actor, group, text: str) -> PhoneListResult:
         if not text_line:
             continue
         line = PhoneLine(line=index, text=text_line)
-        line.number, message = _number_of(text_line, phones)
-        if message:
-            line.problem, line.message = "invalid", message
+        line.number, problem, message, line.reading = _number_of(text_line, phones)
+        if problem:
+            line.problem, line.message = problem, message
         elif line.number in first_line:
             line.problem = "duplicate"
             line.message = f"The same number as line {first_line[line.number]}."

@@ -5,15 +5,23 @@ A number already written in E.164 ("+447700900123") is checked against the
 parsing it; any other spelling, and every number the quick check does not
 accept, goes through `patron.customers.phones.normalise_phone`, so the
 error messages are always the ones staff see elsewhere.
+
+`reading_without_plus` decides what a bare digit string such as
+"380980000000" means (the seed files write numbers so): the international
+number "+380980000000" when that is valid and the digits are not also a
+different valid number of the default region; both readings are returned
+when they are, so the caller can refuse the line and name them.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
+import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from phonenumbers import COUNTRY_CODE_TO_REGION_CODE, PhoneMetadata
+from phonenumbers import COUNTRY_CODE_TO_REGION_CODE, PhoneMetadata, geocoder
 
 from patron.customers.phones import normalise_phone
 
@@ -72,6 +80,34 @@ class _Region:
         return any(_matches(d, number) for d in self.any_length)
 
 
+@dataclass(frozen=True)
+class Reading:
+    """One way of reading a number: its E.164 form and how staff see it."""
+
+    number: str
+    display: str  # "+380 98 000 0000"
+    country: str  # "Ukraine" ("" when the metadata has no name for it)
+
+    def __str__(self) -> str:
+        return f"{self.display} ({self.country})" if self.country else self.display
+
+
+def _reading(number: phonenumbers.PhoneNumber) -> Reading:
+    return Reading(
+        number=phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164),
+        display=phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL),
+        country=geocoder.country_name_for_number(number, "en"),
+    )
+
+
+def _valid(raw: str, region: str | None) -> phonenumbers.PhoneNumber | None:
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException:
+        return None
+    return number if phonenumbers.is_valid_number(number) else None
+
+
 class PhoneNormaliser:
     """`normalise(raw)` → (E.164 or "", error message or None); remembers what it computed."""
 
@@ -87,6 +123,27 @@ class PhoneNormaliser:
             return normalise_phone(raw, self.region), None
         except ValidationError as exc:
             return "", exc.messages[0]
+
+    def reading_without_plus(self, digits: str) -> tuple[Reading | None, Reading | None]:
+        """How to read `digits` (no "+"): (international, national) readings.
+
+        (reading, None): valid only as "+<digits>", or both ways as the same
+        number (447400613457 in the UK); use it. (international, national):
+        two different valid numbers, so the line is ambiguous. (None, None):
+        not a valid international number; the caller refuses it as a number
+        without a country code.
+        """
+        if not digits.isdigit() or digits.startswith("0"):
+            return None, None
+        international = _valid("+" + digits, None)
+        if international is None:
+            return None, None
+        national = _valid(digits, self.region)
+        first = _reading(international)
+        if national is None:
+            return first, None
+        second = _reading(national)
+        return (first, None) if second.number == first.number else (first, second)
 
     def quick_valid(self, digits: str) -> bool:
         """True only when the library would accept "+<digits>" as it is written."""
