@@ -107,14 +107,10 @@ def _hash(key: str) -> str:
 
 
 class ApiTokenQuerySet(RestrictedQuerySet):
-    def restrict_rows(self, user, action):
-        # Owners manage every token; everyone else sees only their own.
-        return self if user.is_owner else self.filter(user=user)
+    """Owners manage every token (they hold every permission; no other role is given
+    token permissions); everyone else sees only their own."""
 
-    def restrict(self, user, action="view"):
-        if user is None or not user.is_authenticated or not user.is_active:
-            return self.none()
-        return self.restrict_rows(user, action)
+    owner_field = "user"
 
 
 class ApiToken(models.Model):

@@ -4,8 +4,10 @@
 increases on every write; the API sends it as the ETag and refuses a stale
 `If-Match`, and the web forms carry it in a hidden field for the same reason.
 
-`RestrictedQuerySet.restrict(user, action)` is the only way a view, an API
-viewset or a form obtains rows for a user.
+`RestrictedQuerySet.restrict(who, action)` is the only way a view, an API
+viewset, a form, a service or a job obtains rows for someone: `who` is a user
+or an `Actor` (a system actor, such as the scheduler or a job started by the
+command line, sees every row).
 """
 
 from __future__ import annotations
@@ -13,22 +15,45 @@ from __future__ import annotations
 from django.db import models, transaction
 from django.db.models import F
 
+from patron.core.actor import Actor
+
 
 class RestrictedQuerySet(models.QuerySet):
-    """A queryset that knows which rows a user may see or change."""
+    """A queryset that knows which rows a user may see or change.
 
-    def restrict(self, user, action: str = "view") -> RestrictedQuerySet:
-        """Rows `user` may `action` ("view", "add", "change", "delete").
+    A model whose rows belong to someone (a job to whoever started it, an
+    uploaded file to whoever uploaded it, a token to its user) names that
+    field in `owner_field`: people always see their own rows, and the model
+    permission shows everyone's.
+    """
 
-        A user without the model permission gets no rows at all; models with
-        row-level rules (customers restricted to groups) narrow further in
+    owner_field: str | None = None
+
+    def permission(self, action: str) -> str:
+        """The permission that gives `action` on every row of the model."""
+        opts = self.model._meta
+        return f"{opts.app_label}.{action}_{opts.model_name}"
+
+    def restrict(self, who, action: str = "view") -> RestrictedQuerySet:
+        """Rows `who` may `action` ("view", "add", "change", "delete").
+
+        `who` is a user or an `Actor`. A system actor sees every row; an
+        anonymous or inactive user none; a user without the model permission
+        only their own rows (`owner_field`), else none. Models with row-level
+        rules (customers restricted to groups) narrow further in
         `restrict_rows`.
         """
+        user = who
+        if isinstance(who, Actor):
+            if who.user is None:
+                return self.all()
+            user = who.user
         if user is None or not user.is_authenticated or not user.is_active:
             return self.none()
-        opts = self.model._meta
-        if not user.has_perm(f"{opts.app_label}.{action}_{opts.model_name}"):
-            return self.none()
+        if not user.has_perm(self.permission(action)):
+            if self.owner_field is None:
+                return self.none()
+            return self.filter(**{self.owner_field: user})
         return self.restrict_rows(user, action)
 
     def restrict_rows(self, user, action: str) -> RestrictedQuerySet:

@@ -10,16 +10,12 @@ from patron.core.models import RestrictedQuerySet
 
 
 class CustomerImportQuerySet(RestrictedQuerySet):
-    def restrict(self, user, action: str = "view") -> CustomerImportQuerySet:
-        """People see the files they uploaded; `imports.view_customerimport` shows all.
+    """People see the files they uploaded; `imports.view_customerimport` shows all.
 
-        Uploading needs `customers.add_customer`, checked by the services.
-        """
-        if user is None or not user.is_authenticated or not user.is_active:
-            return self.none()
-        if user.has_perm(f"imports.{action}_customerimport"):
-            return self
-        return self.filter(uploaded_by=user)
+    Uploading needs `customers.add_customer`, checked by the services.
+    """
+
+    owner_field = "uploaded_by"
 
 
 class CustomerImport(models.Model):

@@ -11,19 +11,16 @@ from patron.core.models import RestrictedQuerySet
 
 
 class JobQuerySet(RestrictedQuerySet):
-    def restrict(self, user, action: str = "view") -> JobQuerySet:
-        """Everyone sees and cancels their own jobs; `jobs.view_job` / `jobs.change_job` give all.
+    """Everyone sees and cancels their own jobs; `jobs.view_job` / `jobs.change_job` give all.
 
-        Unlike most models no permission is needed to see one's own rows: a
-        person who may start a bulk action may always watch it run.
-        """
-        if user is None or not user.is_authenticated or not user.is_active:
-            return self.none()
-        return self.restrict_rows(user, action)
+    Unlike most models no permission is needed to see one's own rows: a
+    person who may start a bulk action may always watch it run.
+    """
 
-    def restrict_rows(self, user, action):
-        perm = "jobs.view_job" if action == "view" else "jobs.change_job"
-        return self if user.has_perm(perm) else self.filter(actor_user=user)
+    owner_field = "actor_user"
+
+    def permission(self, action: str) -> str:
+        return "jobs.view_job" if action == "view" else "jobs.change_job"
 
 
 class JobFailureQuerySet(models.QuerySet):
