@@ -450,19 +450,26 @@ class CustomerFileChecker:
         if chunk or errors:
             yield self._against_database(chunk, errors, existing_numbers)
 
+    def _visible_numbers(self, numbers: set[str]) -> set[str]:
+        """Which of `numbers` (all taken) belong to customers the uploader can see."""
+        visible = _visible(Customer, self.actor)
+        if not visible.query.where:
+            return numbers  # no condition: the uploader sees every customer
+        return set(
+            visible.filter(account_number__in=numbers).values_list("account_number", flat=True)
+        )
+
     def _against_database(self, chunk, errors, existing_numbers):
         numbers = [row.account_number for row in chunk if row.account_number]
         taken = set(existing_numbers(numbers)) if numbers else set()
         if taken:
+            seen = self._visible_numbers(taken)
             kept = []
             for row in chunk:
                 if row.account_number in taken:
                     errors.append(
                         RowError(
-                            row.row,
-                            "account_number",
-                            f"Account number {row.account_number} already belongs to a "
-                            "customer in Patron.",
+                            row.row, "account_number", _taken_message(row.account_number, seen)
                         )
                     )
                 else:
@@ -470,6 +477,22 @@ class CustomerFileChecker:
             chunk = kept
         errors.sort(key=lambda e: e.row)
         return chunk, errors
+
+
+def _taken_message(number: str, visible: set[str]) -> str:
+    """Why a row's account number is refused, revealing no customer the uploader cannot see.
+
+    Account numbers are unique across Patron, so a number held by a customer
+    outside the uploader's groups is refused too; the message then says only
+    that the number cannot be used, not that a customer holds it
+    (docs/import-export.md).
+    """
+    if number in visible:
+        return f"Account number {number} already belongs to a customer in Patron."
+    return (
+        f"Account number {number} cannot be used. Choose another, or leave the cell "
+        "empty to number the customer automatically."
+    )
 
 
 def existing_account_numbers(numbers: list[str]) -> list[str]:

@@ -7,6 +7,8 @@ from django import template
 from django.core.exceptions import FieldDoesNotExist
 from django.utils import timezone
 
+from patron.events.privacy import EventPrivacy
+
 register = template.Library()
 
 EMPTY = "—"
@@ -71,15 +73,26 @@ def display(value) -> str:
     return str(value)
 
 
+@register.simple_tag(takes_context=True)
+def event_privacy(context, events) -> EventPrivacy:
+    """`{% event_privacy events as privacy %}`: what the viewer may read of this page of
+    events, looked up once for the page (see patron.events.privacy)."""
+    request = context.get("request")
+    user = getattr(request, "user", None) or context.get("user")
+    return EventPrivacy.for_events(events, user)
+
+
 @register.filter
-def event_changes(event) -> dict:
+def event_changes(event, privacy: EventPrivacy | None = None) -> dict:
     """{"rows": [(label, before, after)], "new": bool} for the event's changed fields.
 
     `new` is true for a creation, where nothing had a value before, so the
-    template lists the values instead of a column of empty befores.
+    template lists the values instead of a column of empty befores. With
+    `privacy` (from `event_privacy`), customers the viewer cannot see are masked.
     """
     rows = []
-    changes = event.changes if isinstance(event.changes, dict) else {"changes": event.changes}
+    changes = event.changes if privacy is None else privacy.changes(event)
+    changes = changes if isinstance(changes, dict) else {"changes": changes}
     for name, pair in changes.items():
         before, after = (pair + [None, None])[:2] if isinstance(pair, list) else (None, pair)
         before, after = display(before), display(after)
