@@ -9,6 +9,8 @@ export of 100,000 customers never builds 100,000 model objects.
 
 The columns are the import columns (docs/import-export.md), so an exported
 file can be imported again, plus the creation date and the custom fields.
+Text a spreadsheet would run as a formula is defused by `patron.core.spreadsheet`
+(a leading quote in CSV, a text cell in XLSX), and the import undoes it.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from django.http import QueryDict
 
 from patron.core.actor import Actor
 from patron.core.errors import ValidationError
+from patron.core.spreadsheet import neutralise_row, xlsx_text_cell
 from patron.customers.filters import CustomerFilterSet
 from patron.customers.models import Contact, Customer, CustomerTag, GroupMembership
 from patron.customfields.exports import custom_field_columns, custom_field_export_value
@@ -194,15 +197,7 @@ def export_rows(queryset, custom_keys: list[str], progress=None):
 
 
 def _xlsx_cell(sheet, value):
-    if isinstance(value, list | dict):
-        return str(value)
-    if isinstance(value, str) and value.startswith("="):
-        from openpyxl.cell import WriteOnlyCell
-
-        cell = WriteOnlyCell(sheet, value=value)
-        cell.data_type = "s"  # text that looks like a formula stays text
-        return cell
-    return value
+    return xlsx_text_cell(sheet, str(value) if isinstance(value, list | dict) else value)
 
 
 def write_export(queryset, file_format: str, target: Path, progress=None) -> int:
@@ -223,9 +218,10 @@ def write_export(queryset, file_format: str, target: Path, progress=None) -> int
     # UTF-8 with a BOM, so spreadsheet programs open accents and symbols correctly.
     with open(target, "w", newline="", encoding="utf-8-sig") as handle:
         writer = csv.writer(handle)
-        writer.writerow(header)
+        writer.writerow(neutralise_row(header))
         for cells in export_rows(queryset, custom_keys, progress):
-            writer.writerow(cells)
+            # Formula-like text gets a leading quote (patron.core.spreadsheet).
+            writer.writerow(neutralise_row(cells))
             count += 1
     return count
 

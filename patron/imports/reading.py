@@ -4,6 +4,12 @@ Rows are streamed, never held all at once, so a file of a million customers
 reads in constant memory. Problems with the file as a whole (not UTF-8, not a
 workbook, no header) raise `FileProblem` with a message for the person who
 uploaded it.
+
+A CSV cell that starts with a single quote followed by `=`, `+`, `-`, `@`, a
+tab or a carriage return is read without that one quote: it is how an export
+(Patron's, or a careful spreadsheet's) keeps such text from running as a
+formula, so `'+44 113 496 0100` reads as `+44 113 496 0100`. Other quotes
+(`'quoted'`, `O'Brien`) are kept. See `patron.core.spreadsheet`.
 """
 
 from __future__ import annotations
@@ -13,6 +19,8 @@ import datetime
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+
+from patron.core.spreadsheet import restore_cell
 
 BOM = b"\xef\xbb\xbf"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -114,7 +122,15 @@ def _xlsx_rows(path: Path) -> Iterator[list[str]]:
 
 
 def read_rows(path: Path, file_format: str) -> Iterator[list[str]]:
-    """Every row of the file as a list of stripped strings, the header first."""
-    rows = _xlsx_rows(path) if file_format == "xlsx" else _csv_rows(path)
-    for row in rows:
-        yield [cell.strip() for cell in row]
+    """Every row of the file as a list of stripped strings, the header first.
+
+    CSV cells are stripped and then lose the quote that defused a formula-like
+    value (`restore_cell`), so an exported `'-2.50` comes back as `-2.50`. XLSX
+    cells are typed, and text in them is read as it is.
+    """
+    if file_format == "xlsx":
+        for row in _xlsx_rows(path):
+            yield [cell.strip() for cell in row]
+        return
+    for row in _csv_rows(path):
+        yield [restore_cell(cell.strip()) for cell in row]
