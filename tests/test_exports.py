@@ -76,7 +76,7 @@ def test_export_of_the_whole_list_leaves_archived_accounts_out(actor, people):
         "Leeds",
     )
     assert (ann["contact_name"], ann["contact_email"]) == ("Ann Main", "ann@example.com")
-    assert (ann["contact2_name"], ann["contact2_mobile"]) == ("Ann Second", "+447400123456")
+    assert (ann["contact2_name"], ann["contact2_mobile"]) == ("Ann Second", "'+447400123456")
     assert job.result_summary["rows"] == 2 and job.result_summary["message"] == (
         "Exported 2 customers to CSV."
     )
