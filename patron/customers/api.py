@@ -22,6 +22,7 @@ from patron.customers.models import (
     StatusChange,
 )
 from patron.departments.models import Department
+from patron.groups import services as group_services
 from patron.groups.models import Group
 from patron.statuses.models import Status
 from patron.tags.models import Tag
@@ -196,11 +197,18 @@ class CustomerMembershipsSerializer(serializers.Serializer):
 
 class MembershipAddSerializer(serializers.Serializer):
     """Add the customer to `group`: now (no `valid_from`, or today or earlier) or
-    from a later day (scheduled), optionally until `valid_until`."""
+    from a later day (scheduled), optionally until `valid_until`. With `move`, a
+    group of a single-choice set replaces the one the customer holds there."""
 
     group = serializers.PrimaryKeyRelatedField(queryset=Group.objects.none())
     valid_from = serializers.DateField(required=False, allow_null=True, default=None)
     valid_until = serializers.DateField(required=False, allow_null=True, default=None)
+    move = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="In a single-choice set, move the customer from the group held there "
+        "(one change, one event) instead of refusing. Only for a membership that starts now.",
+    )
 
     def validate(self, attrs):
         start, end = attrs.get("valid_from"), attrs.get("valid_until")
@@ -348,7 +356,8 @@ class CustomerViewSet(PatronViewSet):
         """The customer's groups with their validity (`memberships`) and the memberships
         that start on a later day (`scheduled`). POST `{"group", "valid_from",
         "valid_until"}` adds one (a future `valid_from` schedules it) and answers 201
-        with the same lists."""
+        with the same lists; `"move": true` replaces the customer's group of a
+        single-choice set instead of refusing."""
         customer = self.get_object()
         if request.method == "GET":
             return self._memberships_response(customer)
@@ -356,8 +365,12 @@ class CustomerViewSet(PatronViewSet):
         body = MembershipAddSerializer(data=request.data)
         body.fields["group"].queryset = Group.objects.restrict(request.user)
         body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
         try:
-            services.customer_group_add(actor=self.actor, customer=customer, **body.validated_data)
+            if data.pop("move"):
+                group_services.customer_group_move(actor=self.actor, customer=customer, **data)
+            else:
+                services.customer_group_add(actor=self.actor, customer=customer, **data)
         except ValidationError as exc:
             # The services key group rules by "groups"; this endpoint's field is "group".
             if hasattr(exc, "error_dict"):

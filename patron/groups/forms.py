@@ -6,7 +6,9 @@ from django import forms
 from django.forms.models import ModelChoiceIterator
 
 from patron.core.forms import PatronModelForm
+from patron.customers.forms import GroupAddForm
 from patron.groups.models import Group, GroupSet
+from patron.groups.services import new_group_sets
 
 
 class GroupSetForm(PatronModelForm):
@@ -102,3 +104,20 @@ class GroupForm(PatronModelForm):
             ("Membership", [self["segment"]]),
             ("Flags", [self[n] for n in ("personal_customers", "reseller", "payment_group")]),
         ]
+
+
+class TypedGroupAddForm(GroupAddForm):
+    """The overview's typed-name box: a group name, the set for a new one, and
+    `move` to replace the customer's group in a single-choice set."""
+
+    group_set = forms.ModelChoiceField(
+        queryset=GroupSet.objects.none(), required=False, label="New group in"
+    )
+    move = forms.BooleanField(required=False)
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["group_set"].queryset = new_group_sets(user)
+        self.fields["group_set"].error_messages["invalid_choice"] = (
+            "That group set no longer exists; reload the page to see the current ones."
+        )

@@ -1,8 +1,18 @@
-"""Writes for group sets and groups, keeping the tree paths and set rules true."""
+"""Writes for group sets and groups, keeping the tree paths and set rules true.
+
+Also the typed-name box of the customer overview: `customer_group_add_typed`
+adds a customer to a group by name (creating it in a chosen set) and, in a
+single-choice set, moves the customer instead of refusing when asked
+(`customer_group_move`).
+"""
+
+import re
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import Count, F, Value
 from django.db.models.functions import Concat, Substr
+from django.utils import timezone
 
 from patron.core.actor import Actor
 from patron.core.errors import ValidationError
@@ -180,3 +190,222 @@ def group_delete(*, actor: Actor, group: Group) -> None:
         if refusal:
             raise ValidationError(refusal)
         object_delete(actor=actor, instance=group)
+
+
+# --- typed group names on a customer, and moves within a single-choice set (#15 item 9) ---
+
+
+def new_group_sets(user):
+    """The sets a typed new group may be created in: those `user` may see (all for the system)."""
+    sets = GroupSet.objects.all() if user is None else GroupSet.objects.restrict(user)
+    return sets.order_by("position", "name", "pk")
+
+
+def default_new_group_set(sets) -> GroupSet | None:
+    """The first multiple-choice set (a new group there never clashes), else the first set."""
+    sets = list(sets)
+    return next((s for s in sets if not s.single_choice), sets[0] if sets else None)
+
+
+def group_suggestions(user, exclude=()) -> list[str]:
+    """What the typed-name box suggests: "Leeds (Region)" for every group the user may
+    give by hand (not archived, not dynamic), less `exclude` (the groups already held)."""
+    groups = Group.objects.restrict(user).active().filter(segment__isnull=True)
+    rows = groups.exclude(pk__in=[g.pk for g in exclude]).values_list("name", "group_set__name")
+    return [f"{name} ({set_name})" for name, set_name in rows]
+
+
+SUGGESTION = re.compile(r"(?P<name>.*\S)\s*\((?P<set>[^()]+)\)")
+
+
+@dataclass
+class TypedGroup:
+    """What a group name typed on a customer means.
+
+    `group` is the existing group (None: `name` is a new group to create in
+    `group_set`). `held` is the group the customer already has in that set
+    when the set is single-choice: adding then means moving from `held`.
+    """
+
+    name: str
+    group: Group | None
+    group_set: GroupSet
+    held: Group | None = None
+
+    @property
+    def is_new(self) -> bool:
+        return self.group is None
+
+    @property
+    def move_question(self) -> str:
+        target = f"a new group “{self.name}”" if self.is_new else f"“{self.name}”"
+        return f"Move from “{self.held}” to {target} in “{self.group_set}” instead?"
+
+
+class MoveOffered(ValidationError):
+    """Adding breaks a single-choice set the customer is in; `typed.held` would be replaced.
+
+    The message is the rule's usual one ("… is already in “Gold” of the
+    single-choice set …"); a page offers the move (`move=True`) beside it.
+    """
+
+    def __init__(self, message, typed: TypedGroup):
+        super().__init__(message)
+        self.typed = typed
+
+
+def typed_group(*, actor: Actor, customer, name: str, group_set: GroupSet | None = None):
+    """Read what `name` means for `customer`; changes nothing.
+
+    `name` is a group's name in any case, or a suggestion "Leeds (Region)".
+    A name no group has is a new group in `group_set` (default: see
+    `default_new_group_set`), which the actor's role must allow creating.
+    """
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": "Type the name of a group."})
+    groups = Group.objects.select_related("group_set")
+    group = groups.filter(name__iexact=name).first()
+    if group is None and (match := SUGGESTION.fullmatch(name)):
+        group = groups.filter(
+            name__iexact=match["name"], group_set__name__iexact=match["set"].strip()
+        ).first()
+    if group is None:
+        if not actor.has_perm("groups.add_group"):
+            raise ValidationError(
+                {"name": f"There is no group named “{name}”, and your role cannot create groups."}
+            )
+        sets = new_group_sets(actor.user)
+        if group_set is None:
+            group_set = default_new_group_set(sets)
+        elif not sets.filter(pk=group_set.pk).exists():
+            group_set = None
+        if group_set is None:
+            raise ValidationError({"group_set": "Choose a group set for the new group."})
+        typed = TypedGroup(name=name, group=None, group_set=group_set)
+    else:
+        typed = TypedGroup(name=group.name, group=group, group_set=group.group_set)
+    usable = typed.is_new or (not typed.group.archived and typed.group.segment_id is None)
+    if typed.group_set.single_choice and usable:
+        held = customer.groups.filter(group_set=typed.group_set)
+        if typed.group is not None:
+            held = held.exclude(pk=typed.group.pk)
+        typed.held = held.first()
+    return typed
+
+
+def customer_group_add_typed(
+    *,
+    actor: Actor,
+    customer,
+    name: str,
+    group_set: GroupSet | None = None,
+    move: bool = False,
+    valid_from=None,
+    valid_until=None,
+):
+    """Add the customer to the group called `name`, creating it in `group_set` when it
+    does not exist (the typed-name box of the overview, ORG-7).
+
+    In a single-choice set where the customer already has another group, the
+    add is refused with `MoveOffered` unless `move` is true: then the customer
+    leaves that group and joins this one in one change, logged as one event
+    ("Moved from Gold to Platinum in Customer group"). A `valid_from` after
+    today schedules the membership as before (a move happens now).
+    """
+    from patron.customers.services.groups import customer_group_add
+
+    typed = typed_group(actor=actor, customer=customer, name=name, group_set=group_set)
+    later = valid_from is not None and valid_from > timezone.localdate()
+    if typed.held is not None and not later and not move:
+        raise MoveOffered(
+            {
+                "groups": f"{customer.name} is already in “{typed.held}” of the single-choice "
+                f"set “{typed.group_set}”; remove it before adding “{typed.name}”."
+            },
+            typed,
+        )
+    if typed.held is not None and later and move:
+        raise _later_move(typed.held, typed.name)
+    with transaction.atomic():
+        group = typed.group or group_create(
+            actor=actor, data={"name": typed.name, "group_set": typed.group_set}
+        )
+        if move:
+            return customer_group_move(
+                actor=actor,
+                customer=customer,
+                group=group,
+                valid_from=valid_from,
+                valid_until=valid_until,
+            )
+        return customer_group_add(
+            actor=actor,
+            customer=customer,
+            group=group,
+            valid_from=valid_from,
+            valid_until=valid_until,
+        )
+
+
+def _later_move(held, name) -> ValidationError:
+    return ValidationError(
+        {
+            "valid_from": f"A move happens at once; leave From empty, or give “{held}” "
+            f"an end date and add “{name}” from the day after."
+        }
+    )
+
+
+def customer_group_move(*, actor: Actor, customer, group: Group, valid_from=None, valid_until=None):
+    """Put the customer in `group` in place of the group it holds in the same
+    single-choice set: one membership change, one event ("Moved from X to Y in Set").
+
+    A customer with no group in that set (or a multiple-choice set) simply
+    joins `group` (`customer_group_add`, so a later `valid_from` schedules
+    it); a move itself happens now, so a later `valid_from` is refused then.
+    Every other rule still holds (payment groups, archived and dynamic
+    groups), with the usual messages.
+    """
+    from patron.customers.models import Customer, GroupMembership
+    from patron.customers.services.groups import customer_group_add, customer_groups_set
+
+    require_perm(actor, Customer, "change")
+    today = timezone.localdate()
+    if valid_until is not None and valid_until < today:
+        raise ValidationError(
+            {"valid_until": "The last day of a membership cannot be in the past."}
+        )
+    later = valid_from is not None and valid_from > today
+    with transaction.atomic():
+        locked = Customer.objects.select_for_update().get(pk=customer.pk)
+        current = list(locked.groups.select_related("group_set"))
+        if any(g.pk == group.pk for g in current):
+            raise ValidationError({"groups": f"{locked.name} is already in “{group}”."})
+        group_set = group.group_set
+        old = next(
+            (g for g in current if group_set.single_choice and g.group_set_id == group_set.pk),
+            None,
+        )
+        if old is None:
+            return customer_group_add(
+                actor=actor,
+                customer=locked,
+                group=group,
+                valid_from=valid_from,
+                valid_until=valid_until,
+            )
+        if later:
+            raise _later_move(old, group)
+        until = f" (until {valid_until.isoformat()})" if valid_until else ""
+        locked = customer_groups_set(
+            actor=actor,
+            customer=locked,
+            groups=[*(g for g in current if g.pk != old.pk), group],
+            message=f"Moved from {old.name} to {group.name} in {group_set.name}{until}",
+        )
+        if valid_until is not None:
+            GroupMembership.objects.filter(customer=locked, group=group).update(
+                valid_until=valid_until
+            )
+    return locked

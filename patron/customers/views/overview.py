@@ -20,7 +20,6 @@ from patron.core.errors import ConflictError, ValidationError
 from patron.core.views import PatronView
 from patron.customers import services
 from patron.customers.forms import (
-    GroupAddForm,
     MembershipValidityForm,
     NotesForm,
     StatusChangeForm,
@@ -28,7 +27,10 @@ from patron.customers.forms import (
 from patron.customers.models import Customer
 from patron.customfields.overview import overview_context as custom_fields_context
 from patron.events.models import Event
+from patron.groups import services as group_services
+from patron.groups.forms import TypedGroupAddForm
 from patron.groups.models import Group
+from patron.groups.services import default_new_group_set, group_suggestions, new_group_sets
 from patron.notes.overview import overview_context as notes_context
 from patron.tags.models import Tag
 from patron.tasks.overview import overview_context as tasks_context
@@ -94,9 +96,11 @@ def card_context(request, customer, **extra) -> dict:
     if can_change:
         held_tags = {t.pk for t in tags}
         context["available_tags"] = [t for t in Tag.objects.restrict(user) if t.pk not in held_tags]
-        context["group_names"] = list(
-            Group.objects.restrict(user).active().values_list("name", flat=True)
-        )
+        context["group_names"] = group_suggestions(user, exclude=groups)
+        if context["can_create_groups"]:
+            context["group_sets"] = list(new_group_sets(user))
+            default = default_new_group_set(context["group_sets"])
+            context["default_group_set"] = default.pk if default else None
         context["status_form"] = StatusChangeForm(user=user, customer=customer)
         context["notes_form"] = NotesForm(
             initial={"notes": customer.notes, "version": customer.version}
@@ -226,14 +230,20 @@ def _valid_form(form) -> dict:
 
 
 class GroupAddView(CardActionView):
+    """A typed group name: an existing group, or a new one in the chosen set. In a
+    single-choice set the customer already has a group of, the card offers to
+    move the customer (posting again with `move`) instead of only refusing."""
+
     card_template = "customers/_groups_card.html"
 
     def act(self, actor, customer, data):
-        cleaned = _valid_form(GroupAddForm(data))
-        services.customer_group_add_by_name(
+        cleaned = _valid_form(TypedGroupAddForm(data, user=self.request.user))
+        group_services.customer_group_add_typed(
             actor=actor,
             customer=customer,
             name=cleaned["name"],
+            group_set=cleaned["group_set"],
+            move=cleaned["move"],
             valid_from=cleaned["valid_from"],
             valid_until=cleaned["valid_until"],
         )
@@ -241,7 +251,10 @@ class GroupAddView(CardActionView):
     def error_context(self, customer, data, exc):
         # Keep what was typed, and mark the fields the message is about.
         fields = set(exc.message_dict) if hasattr(exc, "error_dict") else set()
-        return {"group_add": data, "group_add_invalid": fields}
+        context = {"group_add": data, "group_add_invalid": fields}
+        if isinstance(exc, group_services.MoveOffered):
+            context["group_move"] = exc.typed
+        return context
 
 
 class GroupRemoveView(CardActionView):
