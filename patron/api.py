@@ -1,7 +1,11 @@
 """The REST API: one router, every endpoint listed here."""
 
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
 from django.urls import include, path
+from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.routers import DefaultRouter
 
 from patron.accounts.api import RoleViewSet, TokenViewSet, UserViewSet
@@ -47,8 +51,29 @@ router.register("custom-fields", CustomFieldViewSet, basename="customfield")
 router.register("banners", BannerRuleViewSet, basename="bannerrule")
 router.register("calls", CallLogViewSet, basename="calllog")
 
+
+class SchemaView(SpectacularAPIView):
+    """The OpenAPI schema: for a signed-in user or a token, unless
+    PATRON_PUBLIC_API_SCHEMA publishes it (read per request)."""
+
+    def get_permissions(self):
+        return [AllowAny() if settings.PATRON_PUBLIC_API_SCHEMA else IsAuthenticated()]
+
+
+class DocsView(SpectacularSwaggerView):
+    """The docs page: someone not signed in signs in first, then comes back."""
+
+    permission_classes = [AllowAny]  # checked in get(), to redirect instead of a 401
+
+    @extend_schema(exclude=True)
+    def get(self, request, *args, **kwargs):
+        if not settings.PATRON_PUBLIC_API_SCHEMA and not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        return super().get(request, *args, **kwargs)
+
+
 urlpatterns = [
     path("", include(router.urls)),
-    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("schema/", SchemaView.as_view(), name="api-schema"),
+    path("docs/", DocsView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -45,9 +45,39 @@ def _secret_key() -> str:
 
 SECRET_KEY = _secret_key()
 DEBUG = env_bool("PATRON_DEBUG", False)
-ALLOWED_HOSTS = [h.strip() for h in env("PATRON_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")]
+ALLOWED_HOSTS = [
+    h.strip() for h in env("PATRON_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h.strip()
+]
+
+# HTTPS (README, "Deploying over HTTPS"). Off by default, so `make run` serves plain
+# http://127.0.0.1:8000. PATRON_HTTPS=1 says every request reaches Patron over HTTPS,
+# directly or through a TLS proxy: secure-only cookies, HSTS, and plain-HTTP requests
+# redirected to HTTPS.
+PATRON_HTTPS = env_bool("PATRON_HTTPS", False)
+# Behind a proxy that terminates TLS, the proxy's X-Forwarded-Proto says whether the
+# visitor used HTTPS. Only with a proxy that sets (and overwrites) that header.
+PATRON_BEHIND_PROXY = env_bool("PATRON_BEHIND_PROXY", False)
+if PATRON_BEHIND_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env_bool("PATRON_SSL_REDIRECT", PATRON_HTTPS)
+SESSION_COOKIE_SECURE = PATRON_HTTPS
+CSRF_COOKIE_SECURE = PATRON_HTTPS
+SECURE_HSTS_SECONDS = env_int("PATRON_HSTS_SECONDS", 31536000 if PATRON_HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("PATRON_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("PATRON_HSTS_PRELOAD", False)
+if SECURE_HSTS_SECONDS and not SECURE_HSTS_PRELOAD:
+    # Joining the browsers' preload list is a separate, hard-to-undo decision
+    # (PATRON_HSTS_PRELOAD=1), so `check --deploy` does not nag about it.
+    SILENCED_SYSTEM_CHECKS = ["security.W021"]
 if env("PATRON_CSRF_TRUSTED_ORIGINS"):
-    CSRF_TRUSTED_ORIGINS = env("PATRON_CSRF_TRUSTED_ORIGINS").split(",")
+    CSRF_TRUSTED_ORIGINS = [o.strip() for o in env("PATRON_CSRF_TRUSTED_ORIGINS").split(",")]
+elif PATRON_HTTPS:
+    # Forms posted from https://<each allowed host>; ".example.net" means its subdomains.
+    CSRF_TRUSTED_ORIGINS = [
+        f"https://*{host}" if host.startswith(".") else f"https://{host}"
+        for host in ALLOWED_HOSTS
+        if host != "*"
+    ]
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -90,6 +120,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "patron.core.middleware.NoStoreForSignedInMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -201,6 +232,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
+# /api/schema/ and /api/docs/ need a signed-in user or a token unless this is set.
+PATRON_PUBLIC_API_SCHEMA = env_bool("PATRON_PUBLIC_API_SCHEMA", False)
 
 # Patron's own settings.
 PATRON_ACCOUNT_NUMBER_FORMAT = env("PATRON_ACCOUNT_NUMBER_FORMAT", "C{n:06d}")

@@ -8,6 +8,8 @@ filter applies the compiled condition. Plain words still search.
 
 import django_filters
 from django import forms
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from patron.segments.language import CompiledSegment, SegmentError
 from patron.segments.models import Segment
@@ -56,6 +58,7 @@ class SegmentQueryField(forms.CharField):
             ) from exc
 
 
+@extend_schema_field(OpenApiTypes.STR)  # a query in the segment language
 class SegmentQueryFilter(django_filters.Filter):
     """Narrows customers by a query; archived accounts are left to the list's own control."""
 
