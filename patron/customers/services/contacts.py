@@ -19,6 +19,8 @@ def _one_primary(contact: Contact) -> None:
 def contact_create(*, actor: Actor, customer: Customer, data: dict) -> Contact:
     require_perm(actor, Contact, "add")
     with transaction.atomic():
+        # Under the customer's lock: of two first contacts added at once, one is primary.
+        Customer.objects.select_for_update().only("pk").get(pk=customer.pk)
         is_first = not customer.contacts.exists()
         contact = Contact(customer=customer, **data)
         if is_first:
@@ -35,6 +37,8 @@ def contact_update(
 ) -> Contact:
     require_perm(actor, Contact, "change")
     with transaction.atomic():
+        if data.get("is_primary"):  # one primary, even when two are made primary at once
+            Customer.objects.select_for_update().only("pk").get(pk=contact.customer_id)
         contact = object_update(
             actor=actor,
             instance=contact,

@@ -177,12 +177,15 @@ def customer_group_add(
             valid_until=valid_until,
         )
         return customer
-    current = list(customer.groups.select_related("group_set"))
-    if any(g.pk == group.pk for g in current):
-        raise ValidationError({"groups": f"{customer.name} is already in “{group}”."})
     if not message and valid_until is not None:
         message = f"Groups: added {group.name} (until {valid_until.isoformat()})"
     with transaction.atomic():
+        # The current groups are read under the customer's lock: two groups added at once
+        # both stay (or the group rules refuse the second), neither undoes the other.
+        customer = Customer.objects.select_for_update().get(pk=customer.pk)
+        current = list(customer.groups.select_related("group_set"))
+        if any(g.pk == group.pk for g in current):
+            raise ValidationError({"groups": f"{customer.name} is already in “{group}”."})
         customer = customer_groups_set(
             actor=actor, customer=customer, groups=[*current, group], message=message
         )
@@ -317,12 +320,14 @@ def customer_group_validity_set(
 
 
 def customer_group_remove(*, actor: Actor, customer: Customer, group: Group) -> Customer:
-    current = list(customer.groups.select_related("group_set"))
-    if not any(g.pk == group.pk for g in current):
-        raise ValidationError({"groups": f"{customer.name} is not in “{group}”."})
-    return customer_groups_set(
-        actor=actor, customer=customer, groups=[g for g in current if g.pk != group.pk]
-    )
+    with transaction.atomic():
+        locked = Customer.objects.select_for_update().get(pk=customer.pk)
+        current = list(locked.groups.select_related("group_set"))
+        if not any(g.pk == group.pk for g in current):
+            raise ValidationError({"groups": f"{locked.name} is not in “{group}”."})
+        return customer_groups_set(
+            actor=actor, customer=locked, groups=[g for g in current if g.pk != group.pk]
+        )
 
 
 def customer_group_add_by_name(

@@ -9,7 +9,7 @@ from django.utils import timezone
 from patron.core.actor import Actor
 from patron.core.errors import ValidationError
 from patron.core.models import Sequence
-from patron.core.services import object_create, object_update, require_perm
+from patron.core.services import lock, object_create, object_update, require_perm
 from patron.customers.models import Customer, StatusChange
 
 
@@ -113,29 +113,33 @@ def customer_update(
 def customer_archive(*, actor: Actor, customer: Customer, reason: str = "") -> Customer:
     """Take the customer out of active lists, searches and audiences; keep history."""
     require_perm(actor, Customer, "change")
-    if customer.archived:
-        raise ValidationError(f"{customer} is already archived.")
-    return object_update(
-        actor=actor,
-        instance=customer,
-        data={"archived": True, "archived_at": timezone.now()},
-        customer=customer,
-        action="archived",
-        message="Archived the account",
-        reason=reason,
-    )
+    with transaction.atomic():
+        locked = lock(customer)  # a racing archive finds it archived, not archives it again
+        if locked.archived:
+            raise ValidationError(f"{locked} is already archived.")
+        return object_update(
+            actor=actor,
+            instance=locked,
+            data={"archived": True, "archived_at": timezone.now()},
+            customer=locked,
+            action="archived",
+            message="Archived the account",
+            reason=reason,
+        )
 
 
 def customer_restore(*, actor: Actor, customer: Customer, reason: str = "") -> Customer:
     require_perm(actor, Customer, "change")
-    if not customer.archived:
-        raise ValidationError(f"{customer} is not archived.")
-    return object_update(
-        actor=actor,
-        instance=customer,
-        data={"archived": False, "archived_at": None},
-        customer=customer,
-        action="restored",
-        message="Restored the account",
-        reason=reason,
-    )
+    with transaction.atomic():
+        locked = lock(customer)
+        if not locked.archived:
+            raise ValidationError(f"{locked} is not archived.")
+        return object_update(
+            actor=actor,
+            instance=locked,
+            data={"archived": False, "archived_at": None},
+            customer=locked,
+            action="restored",
+            message="Restored the account",
+            reason=reason,
+        )

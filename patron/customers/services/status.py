@@ -17,7 +17,7 @@ from django.utils import timezone
 from patron.core import audit
 from patron.core.actor import Actor
 from patron.core.errors import ValidationError
-from patron.core.services import object_update, require_perm
+from patron.core.services import lock, object_update, require_perm
 from patron.customers.models import Customer, StatusChange
 from patron.statuses.models import Status
 
@@ -25,6 +25,7 @@ SCHEDULER = Actor.system_actor("status scheduler")
 
 
 def _check_change(customer: Customer, status: Status, reason: str, effective_date) -> None:
+    """The rules of a change; `customer` must be the row read under its lock."""
     errors = {}
     if status.pk == customer.status_id:
         errors["status"] = f"{customer.name} already has the status “{status}”."
@@ -40,6 +41,18 @@ def _check_change(customer: Customer, status: Status, reason: str, effective_dat
         raise ValidationError(errors)
 
 
+def _lock_customer(customer_or_pk) -> Customer:
+    """Re-read the customer under its row lock, inside the caller's transaction.
+
+    On PostgreSQL this is SELECT ... FOR UPDATE (of the customer row only); on
+    SQLite the transaction began with BEGIN IMMEDIATE (settings:
+    "transaction_mode"), so it already holds the write lock and reads the
+    latest committed row.
+    """
+    pk = getattr(customer_or_pk, "pk", customer_or_pk)
+    return Customer.objects.select_for_update(of=("self",)).get(pk=pk)
+
+
 def customer_status_change(
     *,
     actor: Actor,
@@ -52,27 +65,58 @@ def customer_status_change(
     """Move the customer to `status` now, or schedule it for a future date.
 
     Enforces the status's update requirements (reason, date) and refuses
-    historical and hidden statuses.
+    historical and hidden statuses. The customer is re-read under its lock, so
+    the change starts from the status the customer really has: a racing change
+    that got there first makes this one "already has the status" (nothing is
+    written) or starts from its result.
     """
     require_perm(actor, Customer, "change")
     reason = (reason or "").strip()
-    _check_change(customer, status, reason, effective_date)
     today = timezone.localdate()
     if effective_date is not None and effective_date > today:
         _schedule(actor, customer, status, reason, effective_date)
         return customer
-    return _apply(actor, customer, status, reason, effective_date or today, expected_version)
+    return _apply(
+        actor,
+        customer,
+        status,
+        reason,
+        effective_date or today,
+        expected_version=expected_version,
+        given_date=effective_date,
+    )
 
 
-def _apply(actor, customer, status, reason, effective_date, expected_version=None, pending=None):
+def _apply(
+    actor,
+    customer,
+    status,
+    reason,
+    effective_date,
+    *,
+    expected_version=None,
+    pending=None,
+    check=True,
+    given_date=None,
+):
+    """Lock the customer, then write the change: the status, one history row, one event.
+
+    `check=False` skips the assignability rules (the scheduler's own moves), but
+    a change to the status the customer already has is always refused, so no
+    row or event ever records a change that did not happen.
+    """
     with transaction.atomic():
-        previous = customer.status
+        locked = lock(customer, expected_version)  # SELECT ... FOR UPDATE, version check
+        if check:
+            _check_change(locked, status, reason, given_date)
+        elif locked.status_id == status.pk:
+            raise ValidationError({"status": f"{locked.name} already has the status “{status}”."})
+        previous = locked.status
         updated = object_update(
             actor=actor,
-            instance=customer,
+            instance=locked,
             data={"status": status},
-            expected_version=expected_version,
-            customer=customer,
+            customer=locked,
             action="status_changed",
             message=f"Status changed from {previous} to {status}",
             reason=reason,
@@ -102,12 +146,13 @@ def _apply(actor, customer, status, reason, effective_date, expected_version=Non
 
 def _schedule(actor, customer, status, reason, effective_date) -> StatusChange:
     with transaction.atomic():
-        locked = Customer.objects.select_for_update().get(pk=customer.pk)
+        locked = _lock_customer(customer)
+        _check_change(locked, status, reason, effective_date)
         waiting = locked.status_changes.pending().select_related("to_status").first()
         if waiting is not None:
             raise ValidationError(
                 {
-                    "effective_date": f"{customer.name} already has a change to "
+                    "effective_date": f"{locked.name} already has a change to "
                     f"“{waiting.to_status}” scheduled for {waiting.effective_date:%d %b %Y}; "
                     "cancel it first."
                 }
@@ -133,21 +178,38 @@ def _schedule(actor, customer, status, reason, effective_date) -> StatusChange:
     return change
 
 
+def _lock_pending(pk) -> StatusChange | None:
+    """The pending change `pk` under its lock, or None once it was applied or cancelled."""
+    return (
+        StatusChange.objects.select_for_update(of=("self",))
+        .select_related("to_status")
+        .filter(pk=pk, state=StatusChange.State.PENDING)
+        .first()
+    )
+
+
 def customer_status_change_cancel(*, actor: Actor, change: StatusChange) -> StatusChange:
-    """Cancel a pending change before its day."""
+    """Cancel a pending change before its day.
+
+    Locks the customer, then the change (the order every status write takes),
+    so a cancel racing the scheduler either cancels a change that is then not
+    applied, or finds it already applied and says so.
+    """
     require_perm(actor, Customer, "change")
     with transaction.atomic():
-        change = StatusChange.objects.select_for_update().get(pk=change.pk)
-        if not change.is_pending:
+        customer = _lock_customer(change.customer_id)
+        locked = _lock_pending(change.pk)
+        if locked is None:
             raise ValidationError("Only a pending status change can be cancelled.")
+        change = locked
         change.state = StatusChange.State.CANCELLED
         change.cancelled_by_label = actor.label
         change.save(update_fields=["state", "cancelled_by_label"])
         audit.record(
             actor=actor,
             action="status_change_cancelled",
-            obj=change.customer,
-            customer=change.customer,
+            obj=customer,
+            customer=customer,
             changes={"pending_status": [f"{change.to_status} on {change.effective_date}", None]},
             message=(
                 f"Cancelled the change to {change.to_status} due {change.effective_date:%d %b %Y}"
@@ -163,19 +225,16 @@ def status_changes_apply_due(*, today: datetime.date | None = None) -> int:
     due = (
         StatusChange.objects.pending()
         .filter(effective_date__lte=today)
-        .values_list("pk", flat=True)
+        .values_list("pk", "customer_id")
     )
-    for pk in list(due):
+    for pk, customer_id in list(due):
         with transaction.atomic():
-            change = (
-                StatusChange.objects.select_for_update()
-                .select_related("customer__status", "to_status")
-                .filter(pk=pk, state=StatusChange.State.PENDING)
-                .first()
-            )
-            if change is None:  # applied or cancelled meanwhile
+            # The customer first, then its change: the same order as every other status write.
+            customer = Customer.objects.select_for_update(of=("self",)).filter(pk=customer_id)
+            customer = customer.first()
+            change = _lock_pending(pk) if customer is not None else None
+            if change is None:  # applied, cancelled or deleted meanwhile
                 continue
-            customer = change.customer
             try:
                 _check_change(customer, change.to_status, change.reason, change.effective_date)
             except ValidationError as exc:
@@ -186,7 +245,13 @@ def status_changes_apply_due(*, today: datetime.date | None = None) -> int:
                 continue
             reason = change.reason or f"Scheduled by {change.changed_by_label}"
             _apply(
-                SCHEDULER, customer, change.to_status, reason, change.effective_date, pending=change
+                SCHEDULER,
+                customer,
+                change.to_status,
+                reason,
+                change.effective_date,
+                pending=change,
+                check=False,
             )
             applied += 1
     return applied
@@ -223,17 +288,21 @@ def statuses_progress_due(*, today: datetime.date | None = None) -> int:
     for status, due in _progressions(today):
         next_status = status.next_status
         reason = f"Automatic: {status.next_status_days} days in {status}"
+        cutoff = today - datetime.timedelta(days=status.next_status_days)
         for pk in list(due.values_list("pk", flat=True)):
             with transaction.atomic():
-                customer = (
-                    Customer.objects.select_for_update()
-                    .select_related("status")
-                    .filter(pk=pk)
-                    .first()
-                )
-                if customer is None or customer.status_id != status.pk:
-                    continue  # moved by someone else meanwhile
-                _apply(SCHEDULER, customer, next_status, reason, today)
+                customer = Customer.objects.select_for_update(of=("self",)).filter(pk=pk).first()
+                if (
+                    customer is None
+                    or customer.status_id != status.pk
+                    or customer.status_since is None
+                    or customer.status_since > cutoff
+                    or customer.archived
+                ):
+                    continue  # moved, re-dated or archived by someone else meanwhile
+                if next_status.pk == status.pk:
+                    continue  # a status that "moves on" to itself changes nothing
+                _apply(SCHEDULER, customer, next_status, reason, today, check=False)
                 moved += 1
     return moved
 

@@ -53,16 +53,21 @@ def customer_tags_set(
 
 
 def customer_tag_add(*, actor: Actor, customer: Customer, tag: Tag) -> Customer:
-    current = list(customer.tags.all())
-    if any(t.pk == tag.pk for t in current):
-        raise ValidationError({"tag": f"{customer.name} already has the tag “{tag}”."})
-    return customer_tags_set(actor=actor, customer=customer, tags=[*current, tag])
+    # The current tags are read under the customer's lock: two tags added at once both stay.
+    with transaction.atomic():
+        locked = Customer.objects.select_for_update().get(pk=customer.pk)
+        current = list(locked.tags.all())
+        if any(t.pk == tag.pk for t in current):
+            raise ValidationError({"tag": f"{locked.name} already has the tag “{tag}”."})
+        return customer_tags_set(actor=actor, customer=locked, tags=[*current, tag])
 
 
 def customer_tag_remove(*, actor: Actor, customer: Customer, tag: Tag) -> Customer:
-    current = list(customer.tags.all())
-    if not any(t.pk == tag.pk for t in current):
-        raise ValidationError({"tag": f"{customer.name} does not have the tag “{tag}”."})
-    return customer_tags_set(
-        actor=actor, customer=customer, tags=[t for t in current if t.pk != tag.pk]
-    )
+    with transaction.atomic():
+        locked = Customer.objects.select_for_update().get(pk=customer.pk)
+        current = list(locked.tags.all())
+        if not any(t.pk == tag.pk for t in current):
+            raise ValidationError({"tag": f"{locked.name} does not have the tag “{tag}”."})
+        return customer_tags_set(
+            actor=actor, customer=locked, tags=[t for t in current if t.pk != tag.pk]
+        )
