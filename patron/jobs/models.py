@@ -74,6 +74,8 @@ class Job(models.Model):
     claim = models.CharField(max_length=64, blank=True, editable=False)
     worker = models.CharField(max_length=200, blank=True, editable=False)
     created = models.DateTimeField(auto_now_add=True)
+    # When it last went into the queue: created, handed back, or queued again by the sweep.
+    queued_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

@@ -27,6 +27,14 @@ class Cancelled(Exception):
     """Raised by `context.check_cancelled()` when someone asked the job to stop."""
 
 
+class HandedBack(Exception):
+    """Raised by `context.check_cancelled()` when the job must go back to the queue.
+
+    Either the process running it is stopping (`request_live_handback`), or its
+    claim was released or taken over by another worker meanwhile.
+    """
+
+
 @dataclass
 class JobType:
     name: str
@@ -94,6 +102,10 @@ def job_label(name: str) -> str:
 _live_lock = threading.Lock()
 _live_progress: dict[int, tuple[int, int]] = {}
 _live_cancel: set[int] = set()
+_live_handback: set[int] = set()
+# Set once, for good, when this whole process stops (a `patron worker` that got SIGTERM).
+# A plain flag: a signal handler sets it while the job thread may hold `_live_lock`.
+_process_stopping = False
 
 
 def live_progress(job_id: int) -> tuple[int, int] | None:
@@ -110,16 +122,42 @@ def request_live_cancel(job_id: int) -> bool:
         return True
 
 
+def request_live_handback() -> list[int]:
+    """Ask every job running in this process to stop at its next checkpoint and go back
+    to the queue (the process is shutting down); returns their ids."""
+    with _live_lock:
+        _live_handback.update(_live_progress)
+        return sorted(_live_progress)
+
+
+def request_process_handback() -> None:
+    """This process is stopping: every job it runs goes back to the queue at its next
+    checkpoint, and it claims no new job. Safe to call from a signal handler."""
+    global _process_stopping
+    _process_stopping = True
+
+
+def process_stopping() -> bool:
+    return _process_stopping
+
+
+def running_here() -> bool:
+    """Whether a job is running in this process."""
+    return bool(_live_progress)
+
+
 def _live_start(job_id: int) -> None:
     with _live_lock:
         _live_progress[job_id] = (0, 0)
         _live_cancel.discard(job_id)
+        _live_handback.discard(job_id)
 
 
 def _live_end(job_id: int) -> None:
     with _live_lock:
         _live_progress.pop(job_id, None)
         _live_cancel.discard(job_id)
+        _live_handback.discard(job_id)
 
 
 def side_connection():
@@ -165,8 +203,13 @@ class JobContext:
         self._write(progress_done=done, progress_total=total, heartbeat_at=timezone.now())
 
     def check_cancelled(self) -> None:
-        """Raise `Cancelled` if someone asked this job to stop."""
+        """Raise `Cancelled` if someone asked this job to stop, `HandedBack` if it must go
+        back to the queue (its process is stopping, or its claim is no longer its own)."""
+        if _process_stopping:
+            raise HandedBack()
         with _live_lock:
+            if self.job.pk in _live_handback:
+                raise HandedBack()
             if self.job.pk in _live_cancel:
                 raise Cancelled()
         now = time.monotonic()
@@ -175,7 +218,10 @@ class JobContext:
         self._last_cancel_check = now
         from patron.jobs.models import Job
 
-        if Job.objects.filter(pk=self.job.pk, cancel_requested=True).exists():
+        row = Job.objects.filter(pk=self.job.pk).values_list("cancel_requested", "claim").first()
+        if row is None or row[1] != self.job.claim:
+            raise HandedBack()
+        if row[0]:
             raise Cancelled()
 
     def fail(self, customer, message: str) -> None:

@@ -61,10 +61,24 @@ class EmbeddedWorker(threading.Thread):
         finally:
             connection.close()
 
-    def stop(self, timeout: float | None = 10):
+    def stop(self, timeout: float | None = 10) -> bool:
+        """Take no new job, hand the running one back at its next checkpoint, wait for it.
+
+        True when the thread has ended within `timeout` seconds (None: no limit).
+        """
+        from patron.jobs import registry
+
         self.stopped.set()
         self.wakeup.set()
-        self.join(timeout)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.is_alive():
+            # Asked again each round: a job claimed just as the stop began is marked too.
+            registry.request_live_handback()
+            left = 0.1 if deadline is None else min(0.1, deadline - time.monotonic())
+            if left <= 0:
+                break
+            self.join(left)
+        return not self.is_alive()
 
 
 _embedded: EmbeddedWorker | None = None
@@ -86,12 +100,22 @@ def start_embedded_worker(poll_interval: float = 1.0) -> EmbeddedWorker | None:
         return _embedded
 
 
-def stop_embedded_worker(timeout: float | None = 10) -> None:
+def stop_embedded_worker(timeout: float | None = 10) -> bool:
+    """Stop this process's job thread: a running job goes back to the queue at its next
+    checkpoint (`services.job_hand_back`). False when it was still running at `timeout`."""
     global _embedded
     with _embedded_lock:
         worker, _embedded = _embedded, None
-    if worker is not None:
-        worker.stop(timeout)
+    if worker is None:
+        return True
+    stopped = worker.stop(timeout)
+    if not stopped:
+        logger.warning(
+            "A job was still running after %s seconds; the sweep will queue it again once its "
+            "heartbeat is PATRON_JOB_STALE_SECONDS old.",
+            timeout,
+        )
+    return stopped
 
 
 def wake_embedded_worker() -> None:

@@ -18,6 +18,7 @@ from functools import partial
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import F
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from patron.core.actor import Actor
@@ -25,11 +26,14 @@ from patron.core.errors import PermissionDenied, ValidationError
 from patron.jobs import registry
 from patron.jobs.dispatch import dispatch
 from patron.jobs.models import Job, JobFailure
-from patron.jobs.registry import Cancelled, JobContext
+from patron.jobs.registry import Cancelled, HandedBack, JobContext
 
 logger = logging.getLogger(__name__)
 
-WORKER_NAME = f"{socket.gethostname()}:{os.getpid()}"
+
+def worker_name(pid: int | None = None) -> str:
+    """How a job names the process running it: `host:pid` (read again after a fork)."""
+    return f"{socket.gethostname()}:{pid or os.getpid()}"[:200]
 
 
 class LostClaim(Exception):
@@ -108,6 +112,7 @@ def job_enqueue(
                 actor_label=actor.label[:200],
                 params=params,
                 idempotency_key=key,
+                queued_at=timezone.now(),
             )
     except IntegrityError:
         # Two requests with the same key at the same moment: the first one won.
@@ -188,18 +193,22 @@ def _finish(job: Job, context: JobContext | None, **values) -> None:
     if not updated:
         raise LostClaim()
     if context is not None and context.failures:
-        JobFailure.objects.bulk_create(
-            [
-                JobFailure(
-                    job_id=job.pk,
-                    customer=customer,
-                    customer_label=str(customer)[:250] if customer is not None else "",
-                    message=message,
-                )
-                for customer, message in context.failures
-            ],
-            batch_size=1000,
-        )
+        _save_failures(job, context)
+
+
+def _save_failures(job: Job, context: JobContext) -> None:
+    JobFailure.objects.bulk_create(
+        [
+            JobFailure(
+                job_id=job.pk,
+                customer=customer,
+                customer_label=str(customer)[:250] if customer is not None else "",
+                message=message,
+            )
+            for customer, message in context.failures
+        ],
+        batch_size=1000,
+    )
 
 
 def _success_values(job: Job, summary) -> dict:
@@ -245,7 +254,7 @@ def job_claim(job_id: int) -> Job | None:
     claimed = Job.objects.filter(pk=job_id, state=Job.State.QUEUED).update(
         state=Job.State.RUNNING,
         claim=claim,
-        worker=WORKER_NAME[:200],
+        worker=worker_name(),
         started_at=now,
         heartbeat_at=now,
         attempts=F("attempts") + 1,
@@ -262,6 +271,10 @@ def job_run(job_id: int) -> Job | None:
     transaction: a job that raises, is cancelled, or whose claim was taken
     over leaves no writes behind.
     """
+    if registry.process_stopping():
+        # This worker is shutting down: leave the job queued for another one.
+        transaction.on_commit(partial(dispatch, job_id))
+        return Job.objects.filter(pk=job_id).first()
     job = job_claim(job_id)
     if job is None:
         return Job.objects.filter(pk=job_id).first()
@@ -292,6 +305,13 @@ def job_run(job_id: int) -> Job | None:
         logger.warning(
             "Job #%s was taken over by another worker; this attempt was discarded.", job_id
         )
+    except HandedBack:
+        # Anything an atomic job wrote has been rolled back; a chunked job keeps its
+        # finished chunks and resumes from its progress marker.
+        if not job_hand_back(job, context):
+            logger.warning(
+                "Job #%s was taken over by another worker; this attempt was discarded.", job_id
+            )
     except Cancelled:
         message = (
             "Cancelled; nothing was changed."
@@ -323,6 +343,66 @@ def _finish_quietly(job: Job, context: JobContext | None, **values) -> None:
         logger.warning("Job #%s was taken over by another worker.", job.pk)
 
 
+def job_hand_back(job: Job, context: JobContext | None = None) -> bool:
+    """Put a running job back in the queue at once, for another worker to take.
+
+    Called when the process running it stops (SIGTERM): the attempt does not
+    count against PATRON_JOB_MAX_ATTEMPTS. A job someone asked to cancel ends
+    cancelled instead. Only the attempt holding the claim is released; False
+    when the job already moved on (finished, or taken over by another worker).
+    """
+    now = timezone.now()
+    job_type = registry.get_job_type(job.kind)
+    atomic = job_type is None or job_type.atomic
+    where = f"The worker {job.worker or worker_name()} stopped at {timezone.localtime(now):%H:%M}"
+    if atomic:
+        note = f"{where} and handed the job back; it runs again from the start."
+        cancelled = "Cancelled; nothing was changed."
+    else:
+        done = f"{job.progress_done:,} of {job.progress_total:,}"
+        note = f"{where} and handed the job back after {done}; it resumes there."
+        cancelled = f"Cancelled after {done}."
+    attempt = Job.objects.filter(pk=job.pk, claim=job.claim, state=Job.State.RUNNING)
+    try:
+        with transaction.atomic():
+            if attempt.filter(cancel_requested=True).update(
+                state=Job.State.CANCELLED, finished_at=now, result_summary={"message": cancelled}
+            ):
+                keep = context if context is not None and not atomic else None
+                if keep is not None and keep.failures:
+                    _save_failures(job, keep)
+                return True
+            released = attempt.update(
+                state=Job.State.QUEUED,
+                claim="",
+                worker="",
+                attempts=Greatest(F("attempts") - 1, 0),
+                queued_at=now,
+                error=note,
+            )
+            if released:
+                transaction.on_commit(partial(dispatch, job.pk))
+    except DatabaseError:
+        logger.warning("Job #%s could not be handed back; the sweep will requeue it.", job.pk)
+        return False
+    if released:
+        logger.warning("Job #%s was handed back to the queue.", job.pk)
+    return bool(released)
+
+
+def jobs_hand_back(workers: list[str]) -> list[int]:
+    """Hand back every job running on the named worker processes (see `job_hand_back`).
+
+    The processes themselves notice at their next checkpoint that their claim
+    is gone and throw their attempt away.
+    """
+    returned = []
+    for job in Job.objects.filter(state=Job.State.RUNNING, worker__in=workers):
+        if job_hand_back(job):
+            returned.append(job.pk)
+    return returned
+
+
 def jobs_recover_stale() -> list[int]:
     """Queue again (or fail) running jobs whose worker stopped sending heartbeats.
 
@@ -343,7 +423,13 @@ def jobs_recover_stale() -> list[int]:
                 error=note,
             )
         elif job.attempts < _max_attempts():
-            if same_attempt.update(state=Job.State.QUEUED, claim="", worker="", error=note):
+            if same_attempt.update(
+                state=Job.State.QUEUED,
+                claim="",
+                worker="",
+                queued_at=timezone.now(),
+                error=note,
+            ):
                 requeued.append(job.pk)
                 transaction.on_commit(partial(dispatch, job.pk))
         else:
