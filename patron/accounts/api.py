@@ -1,6 +1,7 @@
 """Users, roles and API tokens in the REST API, over the same services."""
 
 from django.contrib.auth.models import Permission
+from django.db import transaction
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -96,9 +97,10 @@ class UserViewSet(PatronViewSet):
 
     @extend_schema(request=PasswordSerializer, responses={204: None})
     @action(detail=True, methods=["post"])
+    @transaction.atomic
     def password(self, request, pk=None):
-        """Set a user's password (Owners)."""
-        user = self.get_object()
+        """Set a user's password (Owners; a stale `If-Match` gets 412)."""
+        user = self.locked_for_write(self.get_object())
         body = PasswordSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         services.user_set_password(

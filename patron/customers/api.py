@@ -310,8 +310,10 @@ class CustomerViewSet(PatronViewSet):
 
     @extend_schema(request=ArchiveRequestSerializer, responses=CustomerSerializer)
     @action(detail=True, methods=["post"])
+    @transaction.atomic
     def archive(self, request, pk=None):
-        customer = self.get_object()
+        """Archive the customer; a stale `If-Match` gets 412."""
+        customer = self.locked_for_write(self.get_object())
         body = ArchiveRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         customer = services.customer_archive(
@@ -321,8 +323,10 @@ class CustomerViewSet(PatronViewSet):
 
     @extend_schema(request=ArchiveRequestSerializer, responses=CustomerSerializer)
     @action(detail=True, methods=["post"])
+    @transaction.atomic
     def restore(self, request, pk=None):
-        customer = self.get_object()
+        """Bring an archived customer back; a stale `If-Match` gets 412."""
+        customer = self.locked_for_write(self.get_object())
         body = ArchiveRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         customer = services.customer_restore(
@@ -352,6 +356,7 @@ class CustomerViewSet(PatronViewSet):
 
     @extend_schema(request=MembershipAddSerializer, responses=CustomerMembershipsSerializer)
     @action(detail=True, methods=["get", "post"])
+    @transaction.atomic
     def memberships(self, request, pk=None):
         """The customer's groups with their validity (`memberships`) and the memberships
         that start on a later day (`scheduled`). POST `{"group", "valid_from",
@@ -362,6 +367,7 @@ class CustomerViewSet(PatronViewSet):
         if request.method == "GET":
             return self._memberships_response(customer)
         self._require_change()
+        customer = self.locked_for_write(customer)
         body = MembershipAddSerializer(data=request.data)
         body.fields["group"].queryset = Group.objects.restrict(request.user)
         body.is_valid(raise_exception=True)
@@ -386,10 +392,11 @@ class CustomerViewSet(PatronViewSet):
         parameters=[OpenApiParameter("group_id", int, OpenApiParameter.PATH)],
     )
     @action(detail=True, methods=["patch", "delete"], url_path=r"memberships/(?P<group_id>\d+)")
+    @transaction.atomic
     def membership(self, request, pk=None, group_id=None):
         """PATCH `{"valid_until": "2026-12-31"}` (or null for no end) changes the last day
         of the customer's membership of the group; DELETE removes the customer from it."""
-        customer = self.get_object()
+        customer = self.locked_for_write(self.get_object())
         group = Group.objects.restrict(request.user).filter(pk=group_id).first()
         if group is None or not customer.memberships.filter(group=group).exists():
             raise NotFound("Not found.")
@@ -416,9 +423,10 @@ class CustomerViewSet(PatronViewSet):
         methods=["delete"],
         url_path=r"scheduled-memberships/(?P<scheduled_id>\d+)",
     )
+    @transaction.atomic
     def scheduled_membership(self, request, pk=None, scheduled_id=None):
         """Cancel a membership that has not started (or could not start)."""
-        customer = self.get_object()
+        customer = self.locked_for_write(self.get_object())
         scheduled = customer.scheduled_memberships.filter(pk=scheduled_id).first()
         if scheduled is None:
             raise NotFound("Not found.")

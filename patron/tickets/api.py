@@ -1,5 +1,6 @@
 """Tickets in the REST API, with comment, close and reopen actions."""
 
+from django.db import transaction
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
@@ -141,9 +142,10 @@ class TicketViewSet(PatronViewSet):
 
     @extend_schema(request=TicketCommentRequestSerializer, responses=TicketCommentSerializer)
     @action(detail=True, methods=["post"])
+    @transaction.atomic
     def comments(self, request, pk=None):
-        """Add a comment to the ticket."""
-        ticket = self.get_object()
+        """Add a comment to the ticket (a stale `If-Match` gets 412)."""
+        ticket = self.locked_for_write(self.get_object())
         body = TicketCommentRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         comment = services.ticket_comment(

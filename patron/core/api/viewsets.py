@@ -7,11 +7,13 @@ update gets 412 instead of silently overwriting someone else's change.
 
 from __future__ import annotations
 
+from django.db import transaction
 from rest_framework import exceptions, status, viewsets
 from rest_framework.response import Response
 
 from patron.core.actor import Actor
 from patron.core.errors import ConflictError
+from patron.core.services import lock
 
 
 class PatronViewSet(viewsets.ModelViewSet):
@@ -59,6 +61,16 @@ class PatronViewSet(viewsets.ModelViewSet):
         if instance.etag not in tags:
             raise ConflictError(instance)
         return instance.version
+
+    def locked_for_write(self, instance):
+        """For an action that writes on `instance` (archive, a membership, a comment):
+        412 on a stale If-Match, and the row re-read under a lock held until the
+        action's transaction ends, so nobody changes it between the check and the
+        write. The action runs in `transaction.atomic`."""
+        expected = self.expected_version(instance)
+        if not transaction.get_connection().in_atomic_block:
+            raise RuntimeError("locked_for_write() needs the action to run in transaction.atomic")
+        return lock(instance, expected)
 
     def retrieve(self, request, *args, **kwargs):
         instance = self.get_object()
