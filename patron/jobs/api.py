@@ -1,6 +1,7 @@
 """Jobs in the REST API: list, detail, failures, cancel, and starting a bulk tag."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -13,11 +14,20 @@ from patron.jobs.bulk.engine import UNDO_KIND, bulk_params, bulk_preview, kind_f
 from patron.jobs.filters import JobFilterSet
 from patron.jobs.models import Job, JobFailure
 from patron.jobs.views import with_live_progress
+from patron.jobs.waiting import job_waiting
 
 
 class JobSerializer(serializers.ModelSerializer):
+    """A job. `waiting_reason` is set while it is not moving: `waiting_for_worker` (queued
+    with a broker, no worker took it), `waiting_its_turn` (queued behind other jobs in
+    `patron serve`) or `worker_lost` (running, but its worker went silent; `retry_at` is
+    when the sweep queues it again). `state_detail` says the same in words."""
+
     label = serializers.CharField(read_only=True)
     percent = serializers.IntegerField(read_only=True)
+    state_detail = serializers.SerializerMethodField()
+    waiting_reason = serializers.SerializerMethodField()
+    retry_at = serializers.SerializerMethodField()
 
     class Meta:
         model = Job
@@ -26,6 +36,9 @@ class JobSerializer(serializers.ModelSerializer):
             "kind",
             "label",
             "state",
+            "state_detail",
+            "waiting_reason",
+            "retry_at",
             "percent",
             "progress_done",
             "progress_total",
@@ -36,14 +49,32 @@ class JobSerializer(serializers.ModelSerializer):
             "cancel_requested",
             "attempts",
             "idempotency_key",
+            "worker",
             "created",
+            "queued_at",
             "started_at",
+            "heartbeat_at",
             "finished_at",
         ]
         read_only_fields = fields
 
     def to_representation(self, instance):
-        return super().to_representation(with_live_progress(instance))
+        instance = with_live_progress(instance)
+        self._waiting = job_waiting(instance)
+        return super().to_representation(instance)
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_state_detail(self, job) -> str:
+        return self._waiting.text if self._waiting else ""
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_waiting_reason(self, job) -> str | None:
+        return self._waiting.reason if self._waiting else None
+
+    @extend_schema_field(OpenApiTypes.DATETIME)
+    def get_retry_at(self, job):
+        retry_at = self._waiting.retry_at if self._waiting else None
+        return serializers.DateTimeField().to_representation(retry_at) if retry_at else None
 
 
 class JobFailureSerializer(serializers.ModelSerializer):

@@ -18,6 +18,7 @@ from patron.jobs.filters import JobFilterSet
 from patron.jobs.forms import BulkTagForm
 from patron.jobs.models import Job
 from patron.jobs.registry import live_progress
+from patron.jobs.waiting import job_waiting
 
 STATE_COLOURS = {
     Job.State.QUEUED: "secondary",
@@ -29,7 +30,17 @@ STATE_COLOURS = {
 FAILURES_SHOWN = 200
 
 
-def state_badge(job: Job):
+def state_badge(job: Job, waiting=False):
+    """The state, or what the job waits for ("Waiting for a worker", "Worker lost")."""
+    if waiting is False:
+        waiting = job_waiting(job)
+    if waiting is not None:
+        return format_html(
+            '<span class="badge text-bg-{}" title="{}">{}</span>',
+            waiting.colour,
+            waiting.text,
+            waiting.badge,
+        )
     return format_html(
         '<span class="badge text-bg-{}">{}</span>',
         STATE_COLOURS.get(job.state, "secondary"),
@@ -100,11 +111,13 @@ def _detail_context(request, job: Job) -> dict:
     can_cancel = not job.is_finished and (
         job.actor_user_id == request.user.pk or request.user.has_perm("jobs.change_job")
     )
+    waiting = job_waiting(job)
     return {
         **_undo_context(request, job),
         "job": job,
         "title": f"Job #{job.pk}: {job.label}",
-        "state_badge": state_badge(job),
+        "waiting": waiting,
+        "state_badge": state_badge(job, waiting),
         "failures": failures[:FAILURES_SHOWN],
         "failure_count": failures.count(),
         "failures_shown": FAILURES_SHOWN,
