@@ -342,3 +342,249 @@ def test_worker_killed_mid_job_leaves_nothing_and_the_retry_applies_once(
     assert run("counts") == "succeeded 2 3 3"
     run("run", job_id)
     assert run("counts") == "succeeded 2 3 3"
+
+
+# --- `patron worker` exactly as docs/jobs.md starts it, from the pinned requirements only ---
+
+PINNED_ONLY = r'''
+"""Imports only what `pip install -r requirements.txt` installs (tests/test_jobs_workers.py).
+
+A module of an installed distribution that requirements.txt neither pins nor
+pulls in (pytest, or packaging before it was pinned) cannot be imported, as
+on a fresh install.
+"""
+import importlib.metadata
+import os
+import re
+import sys
+
+_ALLOWED = set(os.environ["PATRON_TEST_PINNED"].split(","))
+_OWNERS = importlib.metadata.packages_distributions()
+
+
+def _canonical(name):
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+class _PinnedOnly:
+    def find_spec(self, name, path=None, target=None):
+        top = name.partition(".")[0]
+        if top in sys.stdlib_module_names:
+            return None
+        owners = _OWNERS.get(top)
+        if not owners or any(_canonical(owner) in _ALLOWED for owner in owners):
+            return None
+        raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+
+
+sys.meta_path.insert(0, _PinnedOnly())
+'''
+
+
+def pinned_distributions() -> set[str]:
+    """What a fresh `pip install -r requirements.txt` installs: the pins and, with their
+    extras and this platform's markers, everything they declare, recursively."""
+    from importlib import metadata
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    pending = []
+    for raw in (REPO_ROOT / "requirements.txt").read_text().splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if line and not line.startswith("-"):
+            pending.append((Requirement(line), ""))
+    extras: dict[str, set[str]] = {}
+    while pending:
+        requirement, parent_extra = pending.pop()
+        if requirement.marker and not requirement.marker.evaluate({"extra": parent_extra}):
+            continue
+        name = canonicalize_name(requirement.name)
+        new = set(requirement.extras) - extras.get(name, set())
+        if name in extras and not new:
+            continue
+        first = name not in extras
+        extras.setdefault(name, set()).update(requirement.extras)
+        for declared in metadata.requires(requirement.name) or []:
+            dependency = Requirement(declared)
+            for extra in ([""] if first else []) + sorted(new):
+                pending.append((dependency, extra))
+    return {*extras, "patron"}
+
+
+def documented_worker_command() -> list[str]:
+    """The worker command of docs/jobs.md: `PATRON_BROKER_URL=redis://… patron worker`."""
+    text = (REPO_ROOT / "docs" / "jobs.md").read_text()
+    lines = [
+        line.strip() for line in text.splitlines() if line.startswith("    PATRON_BROKER_URL=")
+    ]
+    assert lines, "docs/jobs.md no longer shows how to start a worker"
+    assignment, *command = lines[0].split()
+    assert assignment.startswith("PATRON_BROKER_URL=redis://"), lines[0]
+    assert command == ["patron", "worker"], lines[0]
+    return command
+
+
+@pytest.fixture
+def pinned_only(tmp_path):
+    """Environment in which a process imports only the pinned distributions."""
+    folder = tmp_path / "pinned-only"
+    folder.mkdir()
+    (folder / "sitecustomize.py").write_text(PINNED_ONLY)
+    return {
+        "PYTHONPATH": str(folder),
+        "PATRON_TEST_PINNED": ",".join(sorted(pinned_distributions())),
+    }
+
+
+def test_pinned_only_processes_cannot_import_what_requirements_txt_lacks(pinned_only):
+    """The harness below would have caught the missing `packaging` pin: the test tools and
+    anything else not installed by requirements.txt cannot be imported."""
+    import subprocess
+    import sys
+
+    code = (
+        "import packaging.version, celery, kombu.transport.redis\n"
+        "try:\n    import pytest\nexcept ModuleNotFoundError as e:\n    print(e)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, **pinned_only},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "No module named 'pytest'"
+    assert "packaging" in pinned_only["PATRON_TEST_PINNED"].split(",")
+
+
+SITE_SETUP = r"""
+import django
+django.setup()
+from patron.accounts.models import ApiToken, Role
+from patron.customers.models import Customer
+from patron.statuses.models import Status
+from patron.tags.models import Tag
+from tests.factories import user_with_role
+
+owner = user_with_role(Role.OWNER, username="olivia")
+key = ApiToken.generate_key()
+token = ApiToken(user=owner, name="worker test")
+token.set_key(key)
+token.save()
+status = Status.objects.first()
+ids = [
+    Customer.objects.create(account_number=f"W{n}", name=f"Wren {n}", status=status).pk
+    for n in range(3)
+]
+print(key, Tag.objects.create(name="VIP").pk, ",".join(map(str, ids)))
+"""
+
+
+@pytest.mark.parametrize(
+    "broker", ["redis://127.0.0.1:6379/12", AMQP_URL], ids=["redis", "rabbitmq"]
+)
+def test_patron_worker_started_as_documented_runs_a_job_from_the_web_api(
+    tmp_path, scratch_database, pinned_only, broker
+):
+    """A fresh install's worker: `PATRON_BROKER_URL=… patron worker`, as docs/jobs.md says,
+    importing only what requirements.txt installs, takes the job `patron serve` answered
+    202 for, and the API then shows it succeeded."""
+    import json
+    import signal
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    if broker.startswith("redis"):
+        require_server("Redis", "127.0.0.1", 6379)
+        import redis
+
+        redis.Redis.from_url(broker).flushdb()  # no job id left from an earlier run
+    else:
+        require_server("RabbitMQ", "127.0.0.1", 5672)
+    patron = Path(sys.executable).with_name("patron")
+    assert patron.exists(), f"{patron} is missing: install Patron with `make run` first"
+    env = {
+        **os.environ,
+        **scratch_database,
+        "PATRON_DATA_DIR": str(tmp_path / "var"),
+        "PATRON_BROKER_URL": broker,
+        "PATRON_LOG_LEVEL": "WARNING",
+    }
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    migrate = subprocess.run(
+        [str(patron), "migrate", "-v0"], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert migrate.returncode == 0, migrate.stderr
+    setup = subprocess.run(
+        [sys.executable, "-c", SITE_SETUP],
+        env={**env, "DJANGO_SETTINGS_MODULE": "patron.settings", "PYTHONPATH": str(REPO_ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert setup.returncode == 0, setup.stderr
+    key, tag, customers = setup.stdout.split()
+
+    fresh = {**env, **pinned_only}
+    worker_argv = [str(patron), *documented_worker_command()[1:]]
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    worker_log = open(logs / "worker.log", "w+")  # noqa: SIM115 - closed below
+    worker = subprocess.Popen(worker_argv, env=fresh, stdout=worker_log, stderr=subprocess.STDOUT)
+    server = subprocess.Popen(
+        [str(patron), "serve", "--port", "0", "--no-scheduler"],
+        env=fresh,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = server.stdout.readline()
+        assert "background jobs run on `patron worker` processes" in line, (
+            line + server.stderr.read()
+        )
+        port = int(line.split("http://127.0.0.1:", 1)[1].split("/", 1)[0])
+        base = f"http://127.0.0.1:{port}"
+        headers = {"Authorization": f"Token {key}", "Content-Type": "application/json"}
+
+        def call(path, body=None):
+            request = urllib.request.Request(
+                base + path,
+                data=json.dumps(body).encode() if body is not None else None,
+                headers=headers,
+            )
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, json.loads(response.read())
+
+        body = {"tag": int(tag), "action": "add", "customers": list(map(int, customers.split(",")))}
+        status, job = call("/api/jobs/bulk-tag/", body)
+        assert (status, job["state"]) == (202, "queued")
+        deadline = time.monotonic() + 90
+        while job["state"] in ("queued", "running"):
+            if worker.poll() is not None:
+                worker_log.seek(0)
+                pytest.fail(f"`patron worker` stopped ({worker.returncode}):\n{worker_log.read()}")
+            assert time.monotonic() < deadline, f"the job never finished: {job}"
+            time.sleep(0.5)
+            job = call(f"/api/jobs/{job['id']}/")[1]
+        assert (job["state"], job["attempts"], job["error"]) == ("succeeded", 1, ""), job
+        assert job["result_summary"]["changed"] == 3, job["result_summary"]
+    finally:
+        for process in (server, worker):
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in (server, worker):
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        worker_log.seek(0)
+        output = worker_log.read()
+        worker_log.close()
+    assert worker.returncode == 0, output
+    assert "No module named" not in output, output
