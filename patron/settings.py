@@ -242,6 +242,10 @@ PATRON_LOGIN_MAX_FAILURES = env_int("PATRON_LOGIN_MAX_FAILURES", 5)
 PATRON_LOGIN_LOCK_MINUTES = env_int("PATRON_LOGIN_LOCK_MINUTES", 15)
 PATRON_TOKEN_DAYS = env_int("PATRON_TOKEN_DAYS", 365)
 PATRON_EXPORT_RETENTION_DAYS = env_int("PATRON_EXPORT_RETENTION_DAYS", 7)
+# The segment language's limits (docs/segments.md): brackets and `not` nested at most
+# this deep, and at most this many terms in one query.
+PATRON_SEGMENT_MAX_DEPTH = env_int("PATRON_SEGMENT_MAX_DEPTH", 50)
+PATRON_SEGMENT_MAX_TERMS = env_int("PATRON_SEGMENT_MAX_TERMS", 500)
 PATRON_HOST = env("PATRON_HOST", "127.0.0.1")
 PATRON_PORT = env_int("PATRON_PORT", 8000)
 # `patron serve`: web processes (a number or "auto"; more than one serves with gunicorn),

@@ -155,7 +155,9 @@ class SegmentPreviewView(PatronView):
                 context["count"] = segment_queryset(text, user=request.user).count()
             except SegmentError as exc:
                 context["error"] = exc
-        return TemplateResponse(request, "segments/_preview.html", context)
+        # A query that cannot run is a 400 (the form's preview swaps it in all the same).
+        status = 400 if context["error"] else 200
+        return TemplateResponse(request, "segments/_preview.html", context, status=status)
 
 
 class SegmentExplainView(PatronView):

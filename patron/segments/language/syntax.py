@@ -5,6 +5,11 @@
 1-based column and what was expected there. Field names and value formats are
 checked here too (they need no database); names of tags, groups and statuses
 are looked up later by the compiler, for the user who runs the query.
+
+A query may nest brackets and `not` at most PATRON_SEGMENT_MAX_DEPTH deep and
+have at most PATRON_SEGMENT_MAX_TERMS terms (docs/segments.md, "Limits"): the
+tree is walked without recursion, and what is built from it afterwards (the
+SQL, the explanation) stays well within Python's and the database's limits.
 """
 
 from __future__ import annotations
@@ -13,8 +18,10 @@ import re
 from dataclasses import dataclass, replace
 from difflib import get_close_matches
 
-from lark import Lark, Token, Transformer, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+from django.conf import settings
+from lark import Lark, Token, Tree, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 from lark.exceptions import VisitError
+from lark.visitors import Transformer_NonRecursive
 
 from patron.segments.language import fields
 
@@ -138,7 +145,7 @@ def _value(token: Token) -> tuple[str, bool]:
     return str(token), False
 
 
-class _ToTree(Transformer):
+class _ToTree(Transformer_NonRecursive):
     def __init__(self, text: str):
         super().__init__()
         self.text = text
@@ -304,6 +311,53 @@ def _syntax_error(text: str, exc: UnexpectedInput) -> SegmentError:
     )
 
 
+def max_depth() -> int:
+    return getattr(settings, "PATRON_SEGMENT_MAX_DEPTH", 50)
+
+
+def max_terms() -> int:
+    return getattr(settings, "PATRON_SEGMENT_MAX_TERMS", 500)
+
+
+def _check_limits(tree: Tree) -> None:
+    """Refuse a query nested too deeply or with too many terms, at the first excess.
+
+    Walks the parse tree in the order of the text, with a stack instead of
+    recursion: a query nested thousands deep is refused, not a RecursionError.
+    """
+    depth_limit, terms_limit = max_depth(), max_terms()
+    terms = 0
+    stack = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if not isinstance(node, Tree):
+            continue
+        if node.data in ("paren", "not_"):
+            depth += 1
+            if depth > depth_limit:
+                column = node.children[0].start_pos + 1  # its '(' or 'not'
+                raise SegmentError(
+                    f"the query nests brackets or 'not' more than {depth_limit} deep "
+                    f"at column {column}; simplify it",
+                    column,
+                )
+        elif node.data in ("field_term", "bare_term"):
+            terms += 1
+            if terms > terms_limit:
+                column = node.children[0].start_pos + 1
+                raise SegmentError(
+                    f"the query has more than {terms_limit} terms "
+                    f"(the {_ordinal(terms)} is at column {column}); split it up",
+                    column,
+                )
+        stack.extend((child, depth) for child in reversed(node.children))
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
 def _is_plain_text(text: str) -> bool:
     """True for words with no field, keyword or quote: one search, exactly as typed."""
     try:
@@ -324,6 +378,12 @@ def parse(text: str):
     "(0113) 496 0000") is one search term, exactly as the search box reads it.
     """
     text = text or ""
+    if "\x00" in text:
+        # PostgreSQL cannot take it in a string; nobody types it on purpose.
+        column = text.index("\x00") + 1
+        raise SegmentError(
+            f"the query contains a NUL character at column {column}; remove it", column
+        )
     stripped = text.strip()
     if not stripped:
         return None
@@ -342,6 +402,7 @@ def parse(text: str):
         tree = _parser.parse(text)
     except UnexpectedInput as exc:
         raise _syntax_error(text, exc) from None
+    _check_limits(tree)
     try:
         return _ToTree(text).transform(tree)
     except VisitError as exc:
