@@ -212,6 +212,11 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["patron.core.api.permissions.ModelPermissions"],
     "DEFAULT_FILTER_BACKENDS": ["patron.core.filters.PatronFilterBackend"],
+    "DEFAULT_PARSER_CLASSES": [
+        "patron.core.api.parsers.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "patron.core.api.pagination.CursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
