@@ -7,9 +7,11 @@ action re-renders only its card, and tells the event log to refresh with an
 
 from __future__ import annotations
 
+import re
+
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 
@@ -328,10 +330,30 @@ class StatusChangeView(CardActionView):
 
 
 class StatusCancelView(CardActionView):
+    """Cancel a pending status change, named by its id in `change`."""
+
     card_template = "customers/_status_card.html"
+    missing_change = "Choose the pending status change to cancel; reload the page to see them."
+
+    def post(self, request, pk):
+        if not re.fullmatch(r"\d{1,18}", str(request.POST.get("change") or ""), re.ASCII):
+            # Not a form the card sends: a 400 that says what is missing.
+            customer = load_customer(request, pk, "change")
+            if not request.htmx:
+                return HttpResponse(
+                    self.missing_change, status=400, content_type="text/plain; charset=utf-8"
+                )
+            context = card_context(request, customer, card_error=self.missing_change)
+            return TemplateResponse(request, self.card_template, context, status=400)
+        return super().post(request, pk)
 
     def act(self, actor, customer, data):
-        change = get_object_or_404(customer.status_changes.pending(), pk=data.get("change"))
+        change = customer.status_changes.pending().filter(pk=data["change"]).first()
+        if change is None:
+            raise ValidationError(
+                "That status change has already taken effect or been cancelled; "
+                "reload the page to see the current status."
+            )
         services.customer_status_change_cancel(actor=actor, change=change)
 
 
