@@ -1,6 +1,7 @@
 """`patron bench`: builds a scratch SQLite database, times every operation, writes JSON."""
 
 import json
+import re
 import tempfile
 
 import pytest
@@ -20,7 +21,9 @@ def test_bench_300_customers_writes_every_row(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("TMPDIR", str(scratch_parent))
     monkeypatch.setattr(tempfile, "tempdir", str(scratch_parent))
     target = tmp_path / "bench.json"
-    call_command("bench", customers=300, json=str(target), import_rows=20)
+    call_command(
+        "bench", customers=300, json=str(target), import_rows=20, load_seconds=1, load_clients=2
+    )
     rows = json.loads(target.read_text())
     assert all(set(row) >= KEYS for row in rows)
     assert {row["database"] for row in rows} == {"sqlite"}
@@ -38,12 +41,15 @@ def test_bench_300_customers_writes_every_row(tmp_path, monkeypatch, capsys):
         "CSV export",
         "customer overview page",
         "import CSV",
+        "load, 1 web process",
     ):
         assert any(op.startswith(expected) for op in operations), expected
     failed = [row for row in rows if row.get("note", "").startswith("failed")]
     assert failed == []
     for row in rows:
-        if row["patron_ms"] is not None:
+        if row["operation"].startswith("load"):
+            assert row["errors"] == 0 and row["sql_ms"] is None
+        elif row["patron_ms"] is not None:
             assert row["patron_ms"] > 0 and row["sql_ms"] >= 0
             if row["sql_ms"]:
                 assert row["ratio"] == round(row["patron_ms"] / row["sql_ms"], 2)
@@ -72,3 +78,50 @@ def test_table_shows_missing_values_as_dashes():
     text = table(rows)
     assert "| CSV export |         — |      — |     — |" in text
     assert "- CSV export: not available" in text
+
+
+LOAD_LINE = re.compile(
+    r"^  load, (?P<workers>\d+) web process(?:es)?: (?P<clients>\d+) clients for "
+    r"(?P<seconds>[\d.]+) s over list, search, overview and API: (?P<rate>[\d,.]+) requests/s, "
+    r"p50 (?P<p50>[\d,]+) ms, p95 (?P<p95>[\d,]+) ms, (?P<errors>\d+) errors "
+    r"\((?P<requests>[\d,]+) requests\)$",
+    re.M,
+)
+
+
+def test_bench_load_row_serves_every_request_on_2_and_1_web_processes(
+    tmp_path, monkeypatch, capsys
+):
+    """`--only load`: `patron serve --workers 2`, then `--workers 1`, on the scratch database;
+    concurrent clients over the list, a search, an overview and the API; no errors."""
+    monkeypatch.delenv("PATRON_DATABASE_URL", raising=False)
+    monkeypatch.setenv("PATRON_DATA_DIR", str(tmp_path / "own-data"))
+    target = tmp_path / "bench.json"
+    call_command(
+        "bench",
+        customers=100,
+        import_rows=0,
+        only="load",
+        load_clients=3,
+        load_seconds=2,
+        load_workers="2,1",
+        json=str(target),
+    )
+    printed = capsys.readouterr().out
+    lines = [m.groupdict() for m in LOAD_LINE.finditer(printed)]
+    assert [(m["workers"], m["clients"], m["seconds"]) for m in lines] == [
+        ("2", "3", "2"),
+        ("1", "3", "2"),
+    ], printed
+    assert all(m["errors"] == "0" and int(m["requests"].replace(",", "")) > 0 for m in lines)
+    rows = [r for r in json.loads(target.read_text()) if r["operation"].startswith("load")]
+    assert [(r["workers"], r["errors"]) for r in rows] == [(2, 0), (1, 0)]
+    for row in rows:
+        assert row["requests_per_second"] > 0 and 0 < row["p50_ms"] <= row["p95_ms"]
+        assert row["patron_ms"] == row["p50_ms"] and row["sql_ms"] is None
+    assert "× one web process" in rows[0]["note"]
+
+
+def test_bench_refuses_an_unknown_operation():
+    with pytest.raises(CommandError, match="Unknown operation loud"):
+        call_command("bench", customers=100, only="loud")

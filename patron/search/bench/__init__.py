@@ -67,14 +67,27 @@ def scratch_database(keep: bool = False, out=sys.stdout):
             shutil.rmtree(data_dir, ignore_errors=True)
 
 
+def load_arguments(options) -> list[str]:
+    """The `load` and `--only` options, as the child's command line takes them again."""
+    args = ["--load-clients", str(options.clients), "--load-seconds", f"{options.seconds:g}"]
+    if options.workers:
+        args += ["--load-workers", ",".join(str(n) for n in options.workers)]
+    return args
+
+
 def run(
     customers: int,
     json_path: str | None = None,
     keep: bool = False,
     out=sys.stdout,
     import_rows: int | None = None,
+    load=None,
+    only: list[str] | None = None,
 ) -> list:
     """Run the whole benchmark in a scratch database; the result rows."""
+    from patron.search.bench.operations import LoadOptions
+
+    load = load or LoadOptions()
     with scratch_database(keep=keep, out=out) as env:
         rows_file = Path(env["PATRON_DATA_DIR"]) / "bench-rows.json"
         command = [
@@ -89,6 +102,8 @@ def run(
             str(rows_file),
             "--import-rows",
             str(customers if import_rows is None else import_rows),
+            *load_arguments(load),
+            *(["--only", ",".join(only)] if only else []),
         ]
         # The child's output is relayed line by line, so progress shows as it happens.
         with subprocess.Popen(
@@ -135,7 +150,12 @@ def table(rows: list[dict]) -> str:
 
 
 def run_in_scratch(
-    customers: int, json_path: str, out=sys.stdout, import_rows: int = 0
+    customers: int,
+    json_path: str,
+    out=sys.stdout,
+    import_rows: int = 0,
+    load_options=None,
+    only=None,
 ) -> list[dict]:
     """The child's part: migrate, load, time; rows written to `json_path`."""
     import time
@@ -155,7 +175,7 @@ def run_in_scratch(
     )
     data = load(customers)
     print(f"Loaded in {data.load_seconds:.1f} s; timing…", file=out, flush=True)
-    bench = Bench(data, out=out)
+    bench = Bench(data, out=out, load=load_options, only=only)
     results = [
         Result(
             f"data load ({customers:,} customers, search index rebuilt)",
@@ -177,6 +197,7 @@ def run_in_scratch(
             "database": vendor,
             "customers": customers,
             **({"note": r.note} if r.note else {}),
+            **r.extra,
         }
         for r in results
     ]

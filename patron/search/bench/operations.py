@@ -14,7 +14,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.db import connection, transaction
@@ -36,6 +36,7 @@ class Result:
     patron_ms: float | None
     sql_ms: float | None
     note: str = ""
+    extra: dict = field(default_factory=dict)  # more keys for the JSON row
 
     @property
     def ratio(self) -> float | None:
@@ -98,11 +99,29 @@ def ids_sql(ids) -> str:
     return ", ".join(str(int(i)) for i in ids) or "NULL"
 
 
+@dataclass
+class LoadOptions:
+    """The `load` rows: `clients` threads for `seconds` against `patron serve --workers N`
+    for each N of `workers` (default: this machine's cores, then 1). 0 seconds skips them."""
+
+    clients: int = 20
+    seconds: float = 10
+    workers: list[int] | None = None
+
+    def worker_counts(self) -> list[int]:
+        if self.workers:
+            return self.workers
+        cores = os.cpu_count() or 1
+        return [cores, 1] if cores > 1 else [1]
+
+
 class Bench:
     """The operations over one loaded scratch database."""
 
-    def __init__(self, data: BenchData, out=None):
+    def __init__(self, data: BenchData, out=None, load: LoadOptions | None = None, only=None):
         self.data = data
+        self.load_options = load or LoadOptions()
+        self.only = set(only or ())
         self.out = out
         self.owner = data.owner
         self.client = Client()
@@ -485,20 +504,84 @@ class Bench:
             )
         )
 
+    def load(self) -> None:
+        """Concurrent clients over list, search, overview and API against `patron serve`."""
+        from django.conf import settings
+
+        from patron.accounts.models import ApiToken
+        from patron.search.bench.load import MIX, measure
+
+        options = self.load_options
+        cookie = self.client.cookies[settings.SESSION_COOKIE_NAME].value
+        key = ApiToken.generate_key()
+        token = ApiToken(user=self.owner, name="patron bench load")
+        token.set_key(key)
+        token.save()
+        page = {"Cookie": f"{settings.SESSION_COOKIE_NAME}={cookie}"}
+        api = {"Authorization": f"Token {key}", "Accept": "application/json"}
+        name = Customer.objects.filter(pk=self.data.customers // 2 + 1).values_list(
+            "name", flat=True
+        )[0]
+        step = max(1, self.data.customers // 7)
+        requests = [
+            (f"/customers/?status={self.active.pk}&tag={self.tag.pk}", page),
+            (f"/customers/?q={name.replace(' ', '+')}", page),
+            (f"/customers/{self.data.customers // 3 + 1}/", page),
+            (f"/api/customers/?status={self.active.pk}", api),
+            (f"/customers/?status={self.active.pk}&tag={self.other_tag.pk}", page),
+            (f"/customers/{step * 2}/", page),
+            (f"/api/customers/?tag={self.tag.pk}", api),
+            (f"/customers/{step * 5}/", page),
+        ]
+        results = measure(
+            requests, options.clients, options.seconds, options.worker_counts(), out=self.out
+        )
+        single = next((r for r in results if r.workers == 1), None)
+        for result in results:
+            note = result.summary()
+            if single is not None and result is not single and single.per_second:
+                note += f"; {result.per_second / single.per_second:.1f}× one web process"
+            if result.first_error:
+                note += f"; first error: {result.first_error[:200]}"
+            self.results.append(
+                Result(
+                    f"{result.label} ({result.clients} clients, {result.seconds:g} s over {MIX})",
+                    result.p50,
+                    None,
+                    note,
+                    extra={
+                        "workers": result.workers,
+                        "clients": result.clients,
+                        "seconds": result.seconds,
+                        "requests": result.requests,
+                        "requests_per_second": result.per_second,
+                        "p50_ms": result.p50,
+                        "p95_ms": result.p95,
+                        "errors": result.errors,
+                    },
+                )
+            )
+
+    STEPS = ("segment", "list", "api", "search", "overview", "export", "bulk-tag")
+    STEPS += ("bulk-status", "import", "load")
+
     def run_all(self, import_rows: int) -> list[Result]:
         """Every operation; one that fails is reported as a row, not a crash."""
         steps = [
-            ("segment count (4 terms)", self.segment_count),
-            ("customer list page", self.list_page),
-            ("API list page", self.api_page),
-            ("search", self.search),
-            ("customer overview page", self.overview),
-            ("CSV export", self.csv_export),
-            ("bulk add tag", self.bulk_add_tag),
-            ("bulk status change", self.bulk_status),
+            ("segment", "segment count (4 terms)", self.segment_count),
+            ("list", "customer list page", self.list_page),
+            ("api", "API list page", self.api_page),
+            ("search", "search", self.search),
+            ("overview", "customer overview page", self.overview),
+            ("export", "CSV export", self.csv_export),
+            ("bulk-tag", "bulk add tag", self.bulk_add_tag),
+            ("bulk-status", "bulk status change", self.bulk_status),
         ]
         if import_rows:
-            steps.append(("import CSV", lambda: self.import_file(import_rows)))
+            steps.append(("import", "import CSV", lambda: self.import_file(import_rows)))
+        if self.load_options.seconds > 0:
+            steps.append(("load", "load", self.load))
+        steps = [(label, step) for key, label, step in steps if not self.only or key in self.only]
         for label, step in steps:
             try:
                 step()
