@@ -198,6 +198,19 @@ def test_a_job_running_in_this_process_is_never_lost(job, settings):
         registry._live_end(claimed.pk)
 
 
+def test_a_job_of_the_serve_process_above_a_gunicorn_worker_is_never_lost(
+    job, settings, monkeypatch
+):
+    """`patron serve --workers N` tells its web processes which process runs the jobs."""
+    import os
+
+    settings.PATRON_JOB_STALE_SECONDS = 60
+    claimed = age(services.job_claim(job.pk), 600, heartbeat_at=True)
+    assert job_waiting(claimed).reason == "worker_lost"
+    monkeypatch.setenv("PATRON_SERVE_JOBS_PID", str(os.getpid()))
+    assert job_waiting(claimed) is None
+
+
 # --- handing back ------------------------------------------------------------------------
 
 

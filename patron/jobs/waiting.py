@@ -9,6 +9,7 @@ will queue it again or give it up. It reads only the job's row and settings.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -80,9 +81,19 @@ def _queued(job: Job, now: datetime) -> Waiting | None:
     )
 
 
+def _jobs_parent() -> str | None:
+    """Under `patron serve --workers N`, the worker name of the parent that runs the jobs:
+    alive while this web process is (on SQLite an atomic job cannot write its heartbeat,
+    so its silence says nothing)."""
+    from patron.jobs.services import worker_name
+
+    parent = os.environ.get("PATRON_SERVE_JOBS_PID", "")
+    return worker_name(int(parent)) if parent.isdigit() else None
+
+
 def _running(job: Job, now: datetime) -> Waiting | None:
-    if live_progress(job.pk) is not None:
-        return None  # running in this very process: alive whatever its heartbeat says
+    if live_progress(job.pk) is not None or (job.worker and job.worker == _jobs_parent()):
+        return None  # running in this very process, or in the `patron serve` above it
     beat = job.heartbeat_at or job.started_at
     stale = int(getattr(settings, "PATRON_JOB_STALE_SECONDS", 120))
     if beat is None or (now - beat).total_seconds() <= stale:

@@ -34,6 +34,9 @@ from django.db import connections
 
 logger = logging.getLogger("patron.serve")
 
+# Set for gunicorn's web processes: the pid of the `patron serve` that runs the jobs.
+JOBS_PID_VARIABLE = "PATRON_SERVE_JOBS_PID"
+
 
 def run_scheduler_forever(stop: threading.Event, interval_minutes: int) -> None:
     from patron.customers.services import status_schedule_run
@@ -222,6 +225,8 @@ class Command(BaseCommand):
             # gracefully; on Linux it also stops if this process is killed outright.
             process = subprocess.Popen(
                 command,
+                # The web processes know which process runs the jobs: its jobs are alive.
+                env={**os.environ, JOBS_PID_VARIABLE: str(os.getpid())},
                 pass_fds=[sock.fileno()],
                 start_new_session=True,
                 preexec_fn=_stop_with_parent if sys.platform.startswith("linux") else None,
