@@ -3,9 +3,10 @@
 import django_filters
 
 from patron.calls.models import CallLog
+from patron.core.filters import PatronFilterSet
 
 
-class CallLogFilterSet(django_filters.FilterSet):
+class CallLogFilterSet(PatronFilterSet):
     # A number, not a select: there may be a million customers.
     customer = django_filters.NumberFilter(field_name="customer_id", label="Customer id")
     direction = django_filters.ChoiceFilter(choices=CallLog.Direction.choices)

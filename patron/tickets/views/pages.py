@@ -71,7 +71,10 @@ class TicketListView(ObjectListView):
     def get_base_queryset(self):
         qs = super().get_base_queryset()
         customer = self.request.GET.get("customer", "")
-        return qs.filter(customer_id=customer) if customer.isdigit() else qs
+        # An id beyond the database's integers matches no customer (not a 500).
+        if customer.isdigit() and len(customer) <= 18:
+            return qs.filter(customer_id=int(customer))
+        return qs.none() if customer.isdigit() else qs
 
 
 class ClosedTicketReportView(ObjectListView):
