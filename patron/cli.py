@@ -7,6 +7,8 @@
     patron check         system checks, database reachable, migrations applied
     patron worker        run background jobs from PATRON_BROKER_URL (Redis or RabbitMQ)
     patron bench         time Patron beside hand-written SQL on a scratch database
+    patron backup        copy the database safely while Patron runs (docs/backup.md)
+    patron restore FILE  put a backup back in place of the database
     patron manage ...    any other management command (e.g. `patron manage shell`)
 
 Settings come from environment variables; a `.env` file in the current

@@ -16,6 +16,7 @@ from patron.api import router
 from patron.core.filters import INT64_MAX, PatronFilterBackend
 from patron.core.views import ObjectListView
 from patron.customers.models import Customer, StatusChange
+from patron.jobs.models import Job
 from patron.segments.models import Segment
 from tests.factories import CustomerFactory, TagFactory
 from tests.test_segments_language import segment_permissions, world  # noqa: F401
@@ -307,3 +308,17 @@ def test_cancelling_a_change_already_gone_says_so(owner_client, pending_change):
     assert again.status_code == 200
     assert "has already taken effect or been cancelled" in again.content.decode()
     assert Customer.objects.get(pk=customer.pk).status == customer.status
+
+
+def test_a_bulk_target_nested_100000_deep_is_a_form_error(owner_client):
+    """The bulk page's hidden target is JSON too: nested too deeply, the page says so."""
+    target = "[" * 100_000 + "]" * 100_000
+    response = owner_client.post(
+        reverse("jobs:bulk"), {"action": "add_tag", "target": target, "step": "preview"}
+    )
+    assert response.status_code == 400
+    assert response.context["form"].errors["target"] == [
+        "Choose the customers again from the customer list."
+    ]
+    assert "Choose the customers again from the customer list." in response.content.decode()
+    assert not Job.objects.exists()

@@ -63,7 +63,7 @@ class BulkActionForm(PatronForm):
     def clean_target(self):
         try:
             target = json.loads(self.cleaned_data["target"])
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested too deeply to read
             target = None
         if not isinstance(target, dict):
             raise forms.ValidationError("Choose the customers again from the customer list.")
