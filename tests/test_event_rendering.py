@@ -90,9 +90,7 @@ def write_through_every_path(actor, client, api):
     tag = Tag.objects.get(name="VIP")
     ids = list(Customer.objects.values_list("pk", flat=True)[:5])
     job = job_run(
-        job_enqueue(
-            actor=actor, kind=kind_for("add_tag"), params={"ids": ids, "tag": tag.pk}
-        ).pk
+        job_enqueue(actor=actor, kind=kind_for("add_tag"), params={"ids": ids, "tag": tag.pk}).pk
     )
     job_run(job_enqueue(actor=actor, kind=engine.UNDO_KIND, params={"job": job.pk}).pk)
 
