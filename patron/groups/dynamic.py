@@ -74,11 +74,7 @@ def dynamic_group_snapshot(group: Group, actor: Actor) -> list[int]:
     from patron.segments.language import SegmentError, compile_segment
 
     if not group.is_dynamic:
-        base = (
-            Customer.objects.all()
-            if actor.user is None
-            else Customer.objects.restrict(actor.user, "view")
-        )
+        base = Customer.objects.restrict(actor, "view")
         return list(
             base.filter(memberships__group=group).order_by("pk").values_list("pk", flat=True)
         )

@@ -105,10 +105,6 @@ class _Names:
         return None, message
 
 
-def _visible(model, actor: Actor):
-    return model.objects.all() if actor.user is None else model.objects.restrict(actor.user)
-
-
 def _max_lengths() -> dict[str, int]:
     customer = {
         "account_number": "account_number",
@@ -139,17 +135,17 @@ class CustomerFileChecker:
             if user is not None and getattr(user, "has_customer_restriction", False)
             else []
         )
-        statuses = _visible(Status, actor)
+        statuses = Status.objects.restrict(actor)
         self.statuses = _Names(statuses, "status")
         self.default_status = (
             statuses.assignable().order_by("-availability", "position", "name").first()
         )
         headline = statuses.assignable().filter(availability=Status.Availability.HEADLINE)
         self.default_status = headline.order_by("position", "name").first() or self.default_status
-        self.classes = _Names(_visible(CustomerClass, actor), "class")
-        self.departments = _Names(_visible(Department, actor), "department")
-        self.tags = _Names(_visible(Tag, actor), "tag")
-        self.groups = _Names(_visible(Group, actor).select_related("group_set"), "group")
+        self.classes = _Names(CustomerClass.objects.restrict(actor), "class")
+        self.departments = _Names(Department.objects.restrict(actor), "department")
+        self.tags = _Names(Tag.objects.restrict(actor), "tag")
+        self.groups = _Names(Group.objects.restrict(actor).select_related("group_set"), "group")
         self.phones = PhoneNormaliser()
         self.lengths = _max_lengths()
         self.index: dict[str, int] = {}
@@ -452,7 +448,7 @@ class CustomerFileChecker:
 
     def _visible_numbers(self, numbers: set[str]) -> set[str]:
         """Which of `numbers` (all taken) belong to customers the uploader can see."""
-        visible = _visible(Customer, self.actor)
+        visible = Customer.objects.restrict(self.actor)
         if not visible.query.where:
             return numbers  # no condition: the uploader sees every customer
         return set(

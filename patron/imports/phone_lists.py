@@ -131,7 +131,7 @@ def _number_of(text: str, phones: PhoneNormaliser) -> tuple[str, str, str, str]:
 
 
 def _group_for(actor: Actor, group) -> Group:
-    groups = Group.objects.all() if actor.user is None else Group.objects.restrict(actor.user)
+    groups = Group.objects.restrict(actor)
     if not isinstance(group, Group):
         try:
             group = groups.select_related("group_set").get(pk=int(group))
@@ -172,11 +172,7 @@ def phone_list_preview(*, actor: Actor, group, text: str) -> PhoneListResult:
             first_line[line.number] = index
         lines.append(line)
 
-    visible = (
-        Customer.objects.all()
-        if actor.user is None
-        else Customer.objects.restrict(actor.user, "change")
-    )
+    visible = Customer.objects.restrict(actor, "change")
     numbers = list(first_line)
     owners: dict[str, set[int]] = defaultdict(set)
     for start in range(0, len(numbers), 1000):

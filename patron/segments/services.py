@@ -24,9 +24,7 @@ def check_query(*, actor: Actor, query: str) -> None:
 
 
 def _require_row(actor: Actor, segment: Segment, action: str) -> None:
-    if actor.user is None:
-        return
-    if not Segment.objects.restrict(actor.user, action).filter(pk=segment.pk).exists():
+    if not Segment.objects.restrict(actor, action).filter(pk=segment.pk).exists():
         raise PermissionDenied(f"Only the owner of the segment “{segment}” may {action} it.")
 
 

@@ -66,9 +66,7 @@ def check_customer(actor: Actor, customer) -> None:
     """Refuse work on a customer the acting user may not see."""
     from patron.customers.models import Customer
 
-    if actor.user is None:
-        return
-    if not Customer.objects.restrict(actor.user, "view").filter(pk=customer.pk).exists():
+    if not Customer.objects.restrict(actor, "view").filter(pk=customer.pk).exists():
         raise ValidationError({"customer": CUSTOMER_NOT_VISIBLE})
 
 

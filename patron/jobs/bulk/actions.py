@@ -27,15 +27,11 @@ from patron.statuses.models import Status
 from patron.tags.models import Tag
 
 
-def _restricted(model, actor: Actor):
-    return model.objects.all() if actor.user is None else model.objects.restrict(actor.user)
-
-
 def _pick(model, actor: Actor, value, field: str, message: str):
     obj = None
     with contextlib.suppress(TypeError, ValueError):
         if value not in (None, ""):
-            obj = _restricted(model, actor).filter(pk=int(value)).first()
+            obj = model.objects.restrict(actor).filter(pk=int(value)).first()
     if obj is None:
         raise ValidationError({field: message})
     return obj
@@ -485,11 +481,7 @@ class ScheduleStatus(ChangeStatus):
         actor = context.actor
         params = original.params
         rows = JobChange.objects.filter(job=original, field=self.field)
-        visible = (
-            Customer.objects.all()
-            if actor.user is None
-            else Customer.objects.restrict(actor.user, "change")
-        )
+        visible = Customer.objects.restrict(actor, "change")
         for customer_id in rows.exclude(customer_id__in=visible.values("pk")).values_list(
             "customer_id", flat=True
         ):

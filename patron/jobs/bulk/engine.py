@@ -263,7 +263,7 @@ def validate_undo(actor: Actor, params: dict, *, running: Job | None = None) -> 
     except (TypeError, ValueError):
         job_id = None
     if job_id is not None:
-        jobs = Job.objects.all() if actor.user is None else Job.objects.restrict(actor.user)
+        jobs = Job.objects.restrict(actor)
         job = jobs.filter(pk=job_id).first()
     if job is None:
         raise ValidationError({"job": "Choose a bulk action job you can see."})
@@ -308,11 +308,7 @@ def run_bulk_undo(job, context) -> dict:
             f"{action.field.capitalize()} changed again by {who} on "
             f"{timezone.localtime(when):%d %b %Y %H:%M} after job #{original.pk}; not reverted."
         )
-    visible = (
-        Customer.objects.all()
-        if actor.user is None
-        else Customer.objects.restrict(actor.user, "change")
-    )
+    visible = Customer.objects.restrict(actor, "change")
     hidden = main_rows.exclude(customer_id__in=visible.values("pk"))
     for customer_id in hidden.values_list("customer_id", flat=True):
         context.fail(None, f"Customer #{customer_id} is not one you may change; not reverted.")

@@ -57,7 +57,7 @@ def _filterset(actor: Actor, data: QueryDict, queryset):
 def validate_bulk_tag(actor: Actor, params: dict) -> dict:
     """Check the parameters and return them in their stored form."""
     errors = {}
-    tags = Tag.objects.all() if actor.user is None else Tag.objects.restrict(actor.user)
+    tags = Tag.objects.restrict(actor)
     tag = None
     with contextlib.suppress(TypeError, ValueError):
         tag = tags.filter(pk=int(params.get("tag"))).first()
