@@ -89,7 +89,7 @@ def export_queryset(actor: Actor, data: QueryDict):
     from patron.segments.language import SegmentError, apply_segment
 
     user = actor.user
-    base = Customer.objects.all() if user is None else Customer.objects.restrict(user, "view")
+    base = Customer.objects.restrict(actor, "view")
     rest = data.copy()
     text = rest.pop("q", [""])[-1].strip() if "q" in rest else ""
     raw_ids = rest.pop("ids", []) if "ids" in rest else []
