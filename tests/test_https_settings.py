@@ -49,7 +49,13 @@ def production_example() -> dict[str, str]:
 
 
 def run_django(tmp_path, variables: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("PATRON_")}
+    # Neither the run's PATRON_* settings nor the browser tests' DJANGO_ALLOW_ASYNC_UNSAFE
+    # (tests/browser/conftest.py sets it for Playwright) belong to a production start.
+    environ = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("PATRON_") and k != "DJANGO_ALLOW_ASYNC_UNSAFE"
+    }
     environ.update(
         DJANGO_SETTINGS_MODULE="patron.settings",
         PYTHONPATH=str(ROOT),
