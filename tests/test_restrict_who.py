@@ -66,3 +66,26 @@ def test_owned_rows_are_visible_without_the_permission(owner, staff, readonly):
     assert ApiToken.objects.restrict(owner).count() == 2
     stranger = UserFactory(username="nobody-role")
     assert not Job.objects.restrict(stranger).exists()
+
+
+def test_a_serializer_without_a_request_offers_no_rows(regions):
+    """Fail closed: a related field with no request in its context accepts nothing."""
+    from patron.customers.api import CustomerSerializer
+    from patron.statuses.models import Status
+
+    status = Status.objects.first()
+    serializer = CustomerSerializer(data={"name": "Nobody's", "status": status.pk})
+    assert not serializer.fields["status"].queryset.exists()
+    assert not serializer.is_valid()
+    assert "status" in serializer.errors
+
+
+def test_a_serializer_offers_what_its_request_user_may_see(regions, staff, rf):
+    """The referrer field of a restricted user offers only their own customers."""
+    from patron.customers.api import CustomerSerializer
+
+    inside, outside = regions
+    request = rf.post("/api/customers/")
+    request.user = type(staff).objects.get(pk=staff.pk)
+    serializer = CustomerSerializer(context={"request": request})
+    assert list(serializer.fields["referred_by"].queryset) == [inside]

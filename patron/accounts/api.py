@@ -10,13 +10,14 @@ from rest_framework.response import Response
 from patron.accounts import services
 from patron.accounts.filters import RoleFilterSet, UserFilterSet
 from patron.accounts.models import ApiToken, Role, User
+from patron.core.api.serializers import PatronModelSerializer, PatronSerializer
 from patron.core.api.viewsets import PatronViewSet
 from patron.groups.models import Group
 
 USER_FIELDS = ["username", "first_name", "last_name", "email", "role", "is_active"]
 
 
-class UserSerializer(serializers.ModelSerializer):
+class UserSerializer(PatronModelSerializer):
     """A staff user. `password` is write-only and needed on creation; change it later
     with `POST /api/users/<id>/password/`. `restricted_groups` (ids) replaces the set."""
 
@@ -47,12 +48,6 @@ class UserSerializer(serializers.ModelSerializer):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        request = self.context.get("request")
-        if request is not None:
-            self.fields["role"].queryset = Role.objects.restrict(request.user)
-            self.fields["restricted_groups"].child_relation.queryset = Group.objects.restrict(
-                request.user
-            )
         if self.instance is None:
             self.fields["password"].required = True
         else:
@@ -60,7 +55,7 @@ class UserSerializer(serializers.ModelSerializer):
             self.fields["password"].read_only = True
 
 
-class PasswordSerializer(serializers.Serializer):
+class PasswordSerializer(PatronSerializer):
     password = serializers.CharField(style={"input_type": "password"})
 
 
@@ -101,7 +96,7 @@ class UserViewSet(PatronViewSet):
     def password(self, request, pk=None):
         """Set a user's password (Owners; a stale `If-Match` gets 412)."""
         user = self.locked_for_write(self.get_object())
-        body = PasswordSerializer(data=request.data)
+        body = PasswordSerializer(data=request.data, context={"request": request})
         body.is_valid(raise_exception=True)
         services.user_set_password(
             actor=self.actor, user=user, password=body.validated_data["password"]
@@ -141,7 +136,7 @@ class PermissionListField(serializers.ListField):
         return [found[name] for name in wanted]
 
 
-class RoleSerializer(serializers.ModelSerializer):
+class RoleSerializer(PatronModelSerializer):
     """A role. `permissions` lists "app_label.codename" strings and replaces the set;
     an Owner role holds every permission whatever its list says."""
 
@@ -195,7 +190,7 @@ class RoleViewSet(PatronViewSet):
         services.role_delete(actor=self.actor, role=instance)
 
 
-class TokenSerializer(serializers.ModelSerializer):
+class TokenSerializer(PatronModelSerializer):
     """An API token. `key` is only in the answer to the POST that created it."""
 
     user = serializers.PrimaryKeyRelatedField(queryset=User.objects.all(), required=False)

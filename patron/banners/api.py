@@ -6,6 +6,7 @@ from patron.banners import services
 from patron.banners.filters import BannerRuleFilterSet
 from patron.banners.models import BannerRule
 from patron.classes.models import CustomerClass
+from patron.core.api.serializers import PatronModelSerializer
 from patron.core.api.viewsets import PatronViewSet
 from patron.customfields.models import CustomField
 from patron.groups.models import Group
@@ -14,7 +15,7 @@ from patron.statuses.models import Status
 from patron.tags.models import Tag
 
 
-class BannerRuleSerializer(serializers.ModelSerializer):
+class BannerRuleSerializer(PatronModelSerializer):
     """Give exactly one of `tag`, `group`, `status`, `customer_class`,
     `custom_field` (with `custom_value`) or `segment` (a saved segment's id);
     on update, giving one clears the others."""
@@ -61,18 +62,6 @@ class BannerRuleSerializer(serializers.ModelSerializer):
             "modified",
         ]
         read_only_fields = ["version", "created", "modified"]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        request = self.context.get("request")
-        if request is not None:
-            user = request.user
-            self.fields["tag"].queryset = Tag.objects.restrict(user)
-            self.fields["group"].queryset = Group.objects.restrict(user)
-            self.fields["status"].queryset = Status.objects.restrict(user)
-            self.fields["customer_class"].queryset = CustomerClass.objects.restrict(user)
-            self.fields["custom_field"].queryset = CustomField.objects.restrict(user)
-            self.fields["segment"].queryset = Segment.objects.restrict(user)
 
 
 class BannerRuleViewSet(PatronViewSet):

@@ -5,11 +5,12 @@ from rest_framework import serializers
 from patron.calls import services
 from patron.calls.filters import CallLogFilterSet
 from patron.calls.models import CallLog
+from patron.core.api.serializers import PatronModelSerializer
 from patron.core.api.viewsets import PatronViewSet
 from patron.customers.models import Contact, Customer
 
 
-class CallLogSerializer(serializers.ModelSerializer):
+class CallLogSerializer(PatronModelSerializer):
     """`duration` is in seconds; `staff_user` is whoever logs the call."""
 
     customer = serializers.PrimaryKeyRelatedField(queryset=Customer.objects.all())
@@ -41,10 +42,6 @@ class CallLogSerializer(serializers.ModelSerializer):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        request = self.context.get("request")
-        if request is not None:
-            self.fields["customer"].queryset = Customer.objects.restrict(request.user)
-            self.fields["contact"].queryset = Contact.objects.restrict(request.user)
         if self.instance is not None and not isinstance(self.instance, list | tuple):
             self.fields["customer"].read_only = True
 

@@ -1,14 +1,13 @@
 """Customer classes in the REST API."""
 
-from rest_framework import serializers
-
 from patron.classes import services
 from patron.classes.filters import CustomerClassFilterSet
 from patron.classes.models import CustomerClass
+from patron.core.api.serializers import PatronModelSerializer
 from patron.core.api.viewsets import PatronViewSet
 
 
-class CustomerClassSerializer(serializers.ModelSerializer):
+class CustomerClassSerializer(PatronModelSerializer):
     class Meta:
         model = CustomerClass
         fields = [

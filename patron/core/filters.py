@@ -21,6 +21,8 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from patron.core.forms import restrict_form_fields
+
 
 def _annotate_method_choice_filters(model, filters) -> None:
     """Tell the OpenAPI schema what a model-choice filter applied by a method takes.
@@ -105,7 +107,12 @@ def bound_numbers(form) -> None:
 
 
 class PatronFilterSet(django_filters.FilterSet):
-    """The base of Patron's FilterSets: numbers out of the database's range are form errors."""
+    """The base of Patron's FilterSets: choices within the request user's reach
+    (`restrict_form_fields`), numbers out of the database's range are form errors."""
+
+    def __init__(self, data=None, queryset=None, *, request=None, **kwargs):
+        super().__init__(data, queryset, request=request, **kwargs)
+        restrict_form_fields(self.filters, getattr(request, "user", None))
 
     @property
     def form(self):

@@ -10,6 +10,7 @@ from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 
 from patron.classes.models import CustomerClass
+from patron.core.api.serializers import PatronModelSerializer, PatronSerializer
 from patron.core.api.viewsets import PatronViewSet
 from patron.core.errors import ValidationError
 from patron.customers import services
@@ -40,7 +41,7 @@ CONTACT_FIELDS = [
 ]
 
 
-class ContactSerializer(serializers.ModelSerializer):
+class ContactSerializer(PatronModelSerializer):
     customer = serializers.PrimaryKeyRelatedField(queryset=Customer.objects.all())
 
     class Meta:
@@ -48,23 +49,22 @@ class ContactSerializer(serializers.ModelSerializer):
         fields = ["id", "customer", *CONTACT_FIELDS, "version", "created", "modified"]
         read_only_fields = ["version", "created", "modified"]
 
+    restrict_actions = {"customer": "change"}
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        request = self.context.get("request")
-        if request is not None:
-            self.fields["customer"].queryset = Customer.objects.restrict(request.user, "change")
         if self.instance is not None and not isinstance(self.instance, list | tuple):
             self.fields["customer"].read_only = True
 
 
-class NestedContactSerializer(serializers.ModelSerializer):
+class NestedContactSerializer(PatronModelSerializer):
     class Meta:
         model = Contact
         fields = ["id", *CONTACT_FIELDS]
         read_only_fields = ["id"]
 
 
-class CustomerSerializer(serializers.ModelSerializer):
+class CustomerSerializer(PatronModelSerializer):
     """A customer with its tags, groups and contacts.
 
     `tags` and `groups` are lists of ids and replace the current sets on
@@ -126,13 +126,6 @@ class CustomerSerializer(serializers.ModelSerializer):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        request = self.context.get("request")
-        if request is not None:
-            user = request.user
-            self.fields["tags"].child_relation.queryset = Tag.objects.restrict(user)
-            self.fields["groups"].child_relation.queryset = Group.objects.restrict(user)
-            self.fields["referred_by"].queryset = Customer.objects.restrict(user)
-            self.fields["status"].queryset = Status.objects.restrict(user)
         if self.instance is not None:
             # Status has its own action with reason and date; contacts their own endpoint.
             self.fields["status"].read_only = True
@@ -140,7 +133,7 @@ class CustomerSerializer(serializers.ModelSerializer):
             self.fields["account_number"].read_only = True
 
 
-class StatusChangeSerializer(serializers.ModelSerializer):
+class StatusChangeSerializer(PatronModelSerializer):
     from_status = serializers.StringRelatedField()
     to_status = serializers.StringRelatedField()
 
@@ -149,13 +142,13 @@ class StatusChangeSerializer(serializers.ModelSerializer):
         fields = ["id", "from_status", "to_status", "reason", "effective_date", "changed_by_label"]
 
 
-class StatusChangeRequestSerializer(serializers.Serializer):
+class StatusChangeRequestSerializer(PatronSerializer):
     status = serializers.PrimaryKeyRelatedField(queryset=Status.objects.all())
     reason = serializers.CharField(required=False, allow_blank=True, default="")
     effective_date = serializers.DateField(required=False, allow_null=True, default=None)
 
 
-class MembershipSerializer(serializers.ModelSerializer):
+class MembershipSerializer(PatronModelSerializer):
     """A group the customer is in now; `valid_from` is the day it started,
     `valid_until` its last day (null: no end)."""
 
@@ -171,7 +164,7 @@ class MembershipSerializer(serializers.ModelSerializer):
         return timezone.localdate(obj.created).isoformat()
 
 
-class ScheduledMembershipSerializer(serializers.ModelSerializer):
+class ScheduledMembershipSerializer(PatronModelSerializer):
     """A membership that starts on `valid_from`; `failure` says why the scheduler
     could not start it (empty while it waits). `group` is null if the group was deleted."""
 
@@ -190,17 +183,17 @@ class ScheduledMembershipSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class CustomerMembershipsSerializer(serializers.Serializer):
+class CustomerMembershipsSerializer(PatronSerializer):
     memberships = MembershipSerializer(many=True)
     scheduled = ScheduledMembershipSerializer(many=True)
 
 
-class MembershipAddSerializer(serializers.Serializer):
+class MembershipAddSerializer(PatronSerializer):
     """Add the customer to `group`: now (no `valid_from`, or today or earlier) or
     from a later day (scheduled), optionally until `valid_until`. With `move`, a
     group of a single-choice set replaces the one the customer holds there."""
 
-    group = serializers.PrimaryKeyRelatedField(queryset=Group.objects.none())
+    group = serializers.PrimaryKeyRelatedField(queryset=Group.objects.all())
     valid_from = serializers.DateField(required=False, allow_null=True, default=None)
     valid_until = serializers.DateField(required=False, allow_null=True, default=None)
     move = serializers.BooleanField(
@@ -222,11 +215,11 @@ class MembershipAddSerializer(serializers.Serializer):
         return attrs
 
 
-class MembershipValiditySerializer(serializers.Serializer):
+class MembershipValiditySerializer(PatronSerializer):
     valid_until = serializers.DateField(allow_null=True)
 
 
-class ArchiveRequestSerializer(serializers.Serializer):
+class ArchiveRequestSerializer(PatronSerializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
@@ -300,8 +293,7 @@ class CustomerViewSet(PatronViewSet):
         """Change the status, with the reason and effective date the status requires."""
         customer = self.get_object()
         expected = self.expected_version(customer)
-        body = StatusChangeRequestSerializer(data=request.data)
-        body.fields["status"].queryset = Status.objects.restrict(request.user)
+        body = StatusChangeRequestSerializer(data=request.data, context={"request": request})
         body.is_valid(raise_exception=True)
         customer = services.customer_status_change(
             actor=self.actor, customer=customer, expected_version=expected, **body.validated_data
@@ -314,7 +306,7 @@ class CustomerViewSet(PatronViewSet):
     def archive(self, request, pk=None):
         """Archive the customer; a stale `If-Match` gets 412."""
         customer = self.locked_for_write(self.get_object())
-        body = ArchiveRequestSerializer(data=request.data)
+        body = ArchiveRequestSerializer(data=request.data, context={"request": request})
         body.is_valid(raise_exception=True)
         customer = services.customer_archive(
             actor=self.actor, customer=customer, reason=body.validated_data["reason"]
@@ -327,7 +319,7 @@ class CustomerViewSet(PatronViewSet):
     def restore(self, request, pk=None):
         """Bring an archived customer back; a stale `If-Match` gets 412."""
         customer = self.locked_for_write(self.get_object())
-        body = ArchiveRequestSerializer(data=request.data)
+        body = ArchiveRequestSerializer(data=request.data, context={"request": request})
         body.is_valid(raise_exception=True)
         customer = services.customer_restore(
             actor=self.actor, customer=customer, reason=body.validated_data["reason"]
@@ -368,8 +360,7 @@ class CustomerViewSet(PatronViewSet):
             return self._memberships_response(customer)
         self._require_change()
         customer = self.locked_for_write(customer)
-        body = MembershipAddSerializer(data=request.data)
-        body.fields["group"].queryset = Group.objects.restrict(request.user)
+        body = MembershipAddSerializer(data=request.data, context={"request": request})
         body.is_valid(raise_exception=True)
         data = dict(body.validated_data)
         try:
@@ -403,7 +394,7 @@ class CustomerViewSet(PatronViewSet):
         if request.method == "DELETE":
             services.customer_group_remove(actor=self.actor, customer=customer, group=group)
             return Response(status=http_status.HTTP_204_NO_CONTENT)
-        body = MembershipValiditySerializer(data=request.data)
+        body = MembershipValiditySerializer(data=request.data, context={"request": request})
         body.is_valid(raise_exception=True)
         membership = services.customer_group_validity_set(
             actor=self.actor,

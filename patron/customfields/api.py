@@ -8,6 +8,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from patron.core.api.pagination import CursorPagination
+from patron.core.api.serializers import PatronModelSerializer, PatronSerializer
 from patron.core.api.viewsets import PatronViewSet
 from patron.customers.models import Customer
 from patron.customfields import services
@@ -15,7 +16,7 @@ from patron.customfields.filters import CustomFieldFilterSet
 from patron.customfields.models import CustomField
 
 
-class CustomFieldSerializer(serializers.ModelSerializer):
+class CustomFieldSerializer(PatronModelSerializer):
     key = serializers.CharField(required=False, allow_blank=True, max_length=50)
     choices = serializers.ListField(child=serializers.CharField(), required=False)
 
@@ -39,13 +40,13 @@ class CustomFieldSerializer(serializers.ModelSerializer):
         read_only_fields = ["version", "created", "modified"]
 
 
-class CustomValuesSerializer(serializers.Serializer):
+class CustomValuesSerializer(PatronSerializer):
     """`values`: an object of custom field key -> value (null or "" clears it)."""
 
     values = serializers.DictField(child=serializers.JSONField(allow_null=True))
 
 
-class CustomValuesResponseSerializer(serializers.Serializer):
+class CustomValuesResponseSerializer(PatronSerializer):
     customer = serializers.IntegerField()
     version = serializers.IntegerField()
     values = serializers.DictField()
@@ -112,7 +113,7 @@ class CustomFieldViewSet(PatronViewSet):
         if not Customer.objects.restrict(user, "change").filter(pk=customer.pk).exists():
             raise PermissionDenied("Your role does not allow you to change customers.")
         expected = self.expected_version(customer)
-        body = CustomValuesSerializer(data=request.data)
+        body = CustomValuesSerializer(data=request.data, context={"request": request})
         body.is_valid(raise_exception=True)
         values = dict(body.validated_data["values"])
         if request.method == "PUT":

@@ -3,6 +3,7 @@
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
+from patron.core.api.serializers import PatronModelSerializer
 from patron.core.api.viewsets import PatronViewSet
 from patron.departments import services
 from patron.departments.filters import DepartmentFilterSet
@@ -10,7 +11,7 @@ from patron.departments.forms import member_choices
 from patron.departments.models import Department
 
 
-class DepartmentSerializer(serializers.ModelSerializer):
+class DepartmentSerializer(PatronModelSerializer):
     """`members` is a list of user ids and replaces the current members on update."""
 
     members = serializers.PrimaryKeyRelatedField(

@@ -3,6 +3,7 @@
 from rest_framework import serializers, viewsets
 
 from patron.core.api.pagination import CursorPagination
+from patron.core.api.serializers import PatronModelSerializer
 from patron.events.filters import EventFilterSet
 from patron.events.models import Event
 from patron.events.privacy import EventPrivacy
@@ -20,7 +21,7 @@ class EventListSerializer(serializers.ListSerializer):
             self.child.privacy = None
 
 
-class EventSerializer(serializers.ModelSerializer):
+class EventSerializer(PatronModelSerializer):
     """One event as the viewer may read it: a customer they cannot see is named
     "a customer you cannot see" in `changes` and `object_repr` (patron.events.privacy)."""
 

@@ -9,6 +9,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from patron.core.api.pagination import CursorPagination
+from patron.core.api.serializers import PatronModelSerializer, PatronSerializer
 from patron.core.api.viewsets import PatronViewSet
 from patron.customers.models import Customer
 from patron.groups import services
@@ -24,7 +25,7 @@ from patron.segments.language import Compiler, SegmentError
 from patron.segments.models import Segment
 
 
-class DynamicGroupChangeSerializer(serializers.ModelSerializer):
+class DynamicGroupChangeSerializer(PatronModelSerializer):
     customer_name = serializers.CharField(source="customer.name", read_only=True)
 
     class Meta:
@@ -32,7 +33,7 @@ class DynamicGroupChangeSerializer(serializers.ModelSerializer):
         fields = ["id", "customer", "customer_name", "kind", "at"]
 
 
-class ExplainedTermSerializer(serializers.Serializer):
+class ExplainedTermSerializer(PatronSerializer):
     term = serializers.CharField()
     label = serializers.CharField()
     negated = serializers.BooleanField()
@@ -42,7 +43,7 @@ class ExplainedTermSerializer(serializers.Serializer):
     reason = serializers.CharField()
 
 
-class GroupExplanationSerializer(serializers.Serializer):
+class GroupExplanationSerializer(PatronSerializer):
     customer = serializers.IntegerField()
     group = serializers.IntegerField()
     dynamic = serializers.BooleanField()
@@ -52,7 +53,7 @@ class GroupExplanationSerializer(serializers.Serializer):
     terms = ExplainedTermSerializer(many=True)
 
 
-class GroupSetSerializer(serializers.ModelSerializer):
+class GroupSetSerializer(PatronModelSerializer):
     """A group set; `single_choice` sets whether a customer may hold one or several
     of its groups."""
 
@@ -80,7 +81,7 @@ class GroupSetSerializer(serializers.ModelSerializer):
         return obj.groups.count() if count is None else count
 
 
-class GroupSerializer(serializers.ModelSerializer):
+class GroupSerializer(PatronModelSerializer):
     """A group in a set, possibly under a parent group of the same set.
 
     `archived` changes through `POST .../archive/` and `.../restore/`;
@@ -88,16 +89,16 @@ class GroupSerializer(serializers.ModelSerializer):
     longer be deleted).
     """
 
-    group_set = serializers.PrimaryKeyRelatedField(queryset=GroupSet.objects.none())
+    group_set = serializers.PrimaryKeyRelatedField(queryset=GroupSet.objects.all())
     group_set_name = serializers.CharField(source="group_set.name", read_only=True)
     single_choice = serializers.BooleanField(source="group_set.single_choice", read_only=True)
     parent = serializers.PrimaryKeyRelatedField(
-        queryset=Group.objects.none(), allow_null=True, required=False
+        queryset=Group.objects.all(), allow_null=True, required=False
     )
     full_name = serializers.CharField(read_only=True)
     member_count = serializers.SerializerMethodField()
     segment = serializers.PrimaryKeyRelatedField(
-        queryset=Segment.objects.none(), allow_null=True, required=False
+        queryset=Segment.objects.all(), allow_null=True, required=False
     )
     is_dynamic = serializers.BooleanField(read_only=True)
 
@@ -129,14 +130,6 @@ class GroupSerializer(serializers.ModelSerializer):
             "modified",
         ]
         read_only_fields = ["depth", "archived", "was_used", "version", "created", "modified"]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        request = self.context.get("request")
-        user = getattr(request, "user", None)
-        self.fields["group_set"].queryset = GroupSet.objects.restrict(user)
-        self.fields["parent"].queryset = Group.objects.restrict(user)
-        self.fields["segment"].queryset = Segment.objects.restrict(user, "view")
 
     def get_member_count(self, obj) -> int | None:
         """Members of this group itself (not of its subgroups); for a dynamic group, the

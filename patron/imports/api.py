@@ -18,6 +18,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from patron.core.actor import Actor
+from patron.core.api.serializers import PatronModelSerializer, PatronSerializer
 from patron.core.errors import ValidationError
 from patron.imports.exporting import FORMATS
 from patron.imports.jobs import EXPORT_JOB
@@ -30,13 +31,13 @@ from patron.jobs.models import Job
 from patron.jobs.services import job_enqueue
 
 
-class RowErrorSerializer(serializers.Serializer):
+class RowErrorSerializer(PatronSerializer):
     row = serializers.IntegerField()
     column = serializers.CharField()
     message = serializers.CharField()
 
 
-class CustomerImportSerializer(serializers.ModelSerializer):
+class CustomerImportSerializer(PatronModelSerializer):
     errors = RowErrorSerializer(many=True, read_only=True)
     check_job = JobSerializer(read_only=True)
     apply_job = JobSerializer(read_only=True)
@@ -63,11 +64,11 @@ class CustomerImportSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ImportUploadSerializer(serializers.Serializer):
+class ImportUploadSerializer(PatronSerializer):
     file = serializers.FileField()
 
 
-class ExportRequestSerializer(serializers.Serializer):
+class ExportRequestSerializer(PatronSerializer):
     """`filter`: the customer list's parameters (filters, `q`, repeated `ids`), as a
     query string or an object."""
 
@@ -75,12 +76,12 @@ class ExportRequestSerializer(serializers.Serializer):
     filter = serializers.JSONField(required=False)
 
 
-class PhoneListRequestSerializer(serializers.Serializer):
+class PhoneListRequestSerializer(PatronSerializer):
     group = serializers.IntegerField()
     numbers = serializers.CharField(help_text="One phone number per line, with country code.")
 
 
-class PhoneListResultSerializer(serializers.Serializer):
+class PhoneListResultSerializer(PatronSerializer):
     group = serializers.IntegerField()
     applied = serializers.BooleanField()
     matched = serializers.ListField(child=serializers.DictField())
@@ -155,7 +156,7 @@ class ExportViewSet(_ActorMixin, viewsets.GenericViewSet):
     @extend_schema(request=ExportRequestSerializer, responses={202: JobSerializer})
     def create(self, request):
         """Start an export; the job's `result_summary.file` is set once the file is ready."""
-        serializer = ExportRequestSerializer(data=request.data)
+        serializer = ExportRequestSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         value = serializer.validated_data.get("filter") or {}
         if isinstance(value, QueryDict):
@@ -199,7 +200,9 @@ class PhoneListViewSet(_ActorMixin, viewsets.GenericViewSet):
     serializer_class = PhoneListRequestSerializer
 
     def _run(self, service):
-        serializer = PhoneListRequestSerializer(data=self.request.data)
+        serializer = PhoneListRequestSerializer(
+            data=self.request.data, context={"request": self.request}
+        )
         serializer.is_valid(raise_exception=True)
         result = service(
             actor=self.actor,

@@ -8,6 +8,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from patron.core.actor import Actor
+from patron.core.api.serializers import PatronModelSerializer, PatronSerializer
 from patron.jobs import services
 from patron.jobs.bulk.actions import ACTIONS as BULK_ACTIONS
 from patron.jobs.bulk.engine import UNDO_KIND, bulk_params, bulk_preview, kind_for
@@ -17,7 +18,7 @@ from patron.jobs.views import with_live_progress
 from patron.jobs.waiting import job_waiting
 
 
-class JobSerializer(serializers.ModelSerializer):
+class JobSerializer(PatronModelSerializer):
     """A job. `waiting_reason` is set while it is not moving: `waiting_for_worker` (queued
     with a broker, no worker took it), `waiting_its_turn` (queued behind other jobs in
     `patron serve`) or `worker_lost` (running, but its worker went silent; `retry_at` is
@@ -77,13 +78,13 @@ class JobSerializer(serializers.ModelSerializer):
         return serializers.DateTimeField().to_representation(retry_at) if retry_at else None
 
 
-class JobFailureSerializer(serializers.ModelSerializer):
+class JobFailureSerializer(PatronModelSerializer):
     class Meta:
         model = JobFailure
         fields = ["id", "customer", "customer_label", "message"]
 
 
-class BulkTagSerializer(serializers.Serializer):
+class BulkTagSerializer(PatronSerializer):
     """Either `customers` (ids) or `filter`: the customer list's filters, as a query
     string or an object."""
 
@@ -94,7 +95,7 @@ class BulkTagSerializer(serializers.Serializer):
     idempotency_key = serializers.CharField(required=False, max_length=200)
 
 
-class BulkActionSerializer(serializers.Serializer):
+class BulkActionSerializer(PatronSerializer):
     """A bulk action and its customers: `ids`, or `q` (segment text) and/or `filter`.
 
     The action's own fields: `tag` (add_tag, remove_tag), `group` (set_group),
@@ -115,7 +116,7 @@ class BulkActionSerializer(serializers.Serializer):
     idempotency_key = serializers.CharField(required=False, max_length=200)
 
 
-class BulkPreviewSerializer(serializers.Serializer):
+class BulkPreviewSerializer(PatronSerializer):
     description = serializers.CharField()
     target = serializers.CharField()
     matched = serializers.IntegerField()
@@ -127,7 +128,7 @@ class BulkPreviewSerializer(serializers.Serializer):
 
 
 def _bulk_request(request) -> tuple[str, dict, str | None]:
-    serializer = BulkActionSerializer(data=request.data)
+    serializer = BulkActionSerializer(data=request.data, context={"request": request})
     serializer.is_valid(raise_exception=True)
     data = dict(serializer.validated_data)
     key = data.pop("idempotency_key", None) or request.headers.get("Idempotency-Key")
@@ -205,7 +206,7 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
     @action(detail=False, methods=["post"], url_path="bulk-tag")
     def bulk_tag(self, request):
         """Add or remove a tag on many customers as a job. `Idempotency-Key` header or field."""
-        serializer = BulkTagSerializer(data=request.data)
+        serializer = BulkTagSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         key = data.pop("idempotency_key", None) or request.headers.get("Idempotency-Key")

@@ -2,6 +2,7 @@
 
 from rest_framework import serializers
 
+from patron.core.api.serializers import PatronModelSerializer
 from patron.core.api.viewsets import PatronViewSet
 from patron.notes import services
 from patron.notes.filters import NoteFilterSet
@@ -15,7 +16,7 @@ from patron.tickets.api import (
 )
 
 
-class NoteSerializer(RoutedSerializerMixin, serializers.ModelSerializer):
+class NoteSerializer(RoutedSerializerMixin, PatronModelSerializer):
     """A note on a customer, for a department (optional) and a person (optional)."""
 
     customer = customer_field()

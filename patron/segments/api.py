@@ -9,6 +9,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from patron.core.api.pagination import CursorPagination
+from patron.core.api.serializers import PatronModelSerializer, PatronSerializer
 from patron.core.api.viewsets import PatronViewSet
 from patron.customers.models import Customer
 from patron.segments import services
@@ -19,7 +20,7 @@ from patron.segments.models import Segment
 from patron.segments.selectors import measure
 
 
-class SegmentSerializer(serializers.ModelSerializer):
+class SegmentSerializer(PatronModelSerializer):
     """A saved query. `count` is how many customers it selects now, for you;
     `error` says why it cannot run (a tag it names was deleted, for example)."""
 
@@ -58,17 +59,17 @@ class SegmentSerializer(serializers.ModelSerializer):
         return self._measure(segment).query_error or None
 
 
-class SegmentCustomerSerializer(serializers.ModelSerializer):
+class SegmentCustomerSerializer(PatronModelSerializer):
     class Meta:
         model = Customer
         fields = ["id", "account_number", "name"]
 
 
-class QuerySerializer(serializers.Serializer):
+class QuerySerializer(PatronSerializer):
     query = serializers.CharField(trim_whitespace=True)
 
 
-class TermResultSerializer(serializers.Serializer):
+class TermResultSerializer(PatronSerializer):
     term = serializers.CharField()
     label = serializers.CharField()
     negated = serializers.BooleanField()
@@ -172,7 +173,7 @@ class SegmentViewSet(PatronViewSet):
         A broken query answers 400 with `query` (the message), `position`
         (1-based column) and `suggestion` (a close name, or null).
         """
-        body = QuerySerializer(data=request.data)
+        body = QuerySerializer(data=request.data, context={"request": request})
         body.is_valid(raise_exception=True)
         try:
             selected = segment_queryset(body.validated_data["query"], user=request.user)

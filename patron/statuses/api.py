@@ -2,13 +2,14 @@
 
 from rest_framework import serializers
 
+from patron.core.api.serializers import PatronModelSerializer
 from patron.core.api.viewsets import PatronViewSet
 from patron.statuses import services
 from patron.statuses.filters import StatusFilterSet
 from patron.statuses.models import Status
 
 
-class StatusSerializer(serializers.ModelSerializer):
+class StatusSerializer(PatronModelSerializer):
     """A status with every flag; `next_status` is a status id (or null)."""
 
     next_status = serializers.PrimaryKeyRelatedField(
@@ -58,12 +59,6 @@ class StatusSerializer(serializers.ModelSerializer):
             "modified",
         ]
         read_only_fields = ["version", "created", "modified"]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        request = self.context.get("request")
-        if request is not None:
-            self.fields["next_status"].queryset = Status.objects.restrict(request.user)
 
 
 class StatusViewSet(PatronViewSet):

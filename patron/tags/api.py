@@ -1,14 +1,13 @@
 """Tags in the REST API."""
 
-from rest_framework import serializers
-
+from patron.core.api.serializers import PatronModelSerializer
 from patron.core.api.viewsets import PatronViewSet
 from patron.tags import services
 from patron.tags.filters import TagFilterSet
 from patron.tags.models import Tag
 
 
-class TagSerializer(serializers.ModelSerializer):
+class TagSerializer(PatronModelSerializer):
     class Meta:
         model = Tag
         fields = ["id", "name", "colour", "description", "version", "created", "modified"]

@@ -2,6 +2,7 @@
 
 from rest_framework import serializers
 
+from patron.core.api.serializers import PatronModelSerializer
 from patron.core.api.viewsets import PatronViewSet
 from patron.tasks import services
 from patron.tasks.filters import TaskFilterSet
@@ -15,7 +16,7 @@ from patron.tickets.api import (
 )
 
 
-class TaskSerializer(RoutedSerializerMixin, serializers.ModelSerializer):
+class TaskSerializer(RoutedSerializerMixin, PatronModelSerializer):
     customer = customer_field()
     department = department_field()
     assignee = person_field()

@@ -6,6 +6,7 @@ from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from patron.core.api.serializers import PatronModelSerializer, PatronSerializer
 from patron.core.api.viewsets import PatronViewSet
 from patron.customers.models import Customer
 from patron.departments.models import Department
@@ -31,7 +32,6 @@ class RoutedSerializerMixin:
         super().__init__(*args, **kwargs)
         request = self.context.get("request")
         if request is not None:
-            self.fields["customer"].queryset = Customer.objects.restrict(request.user, "view")
             self.fields["department"].queryset = visible_departments(request.user)
         if self.instance is not None and not isinstance(self.instance, list | tuple):
             self.fields["customer"].read_only = True
@@ -39,7 +39,7 @@ class RoutedSerializerMixin:
 
 def customer_field():
     return serializers.PrimaryKeyRelatedField(
-        queryset=Customer.objects.none(), error_messages={"does_not_exist": CUSTOMER_NOT_VISIBLE}
+        queryset=Customer.objects.all(), error_messages={"does_not_exist": CUSTOMER_NOT_VISIBLE}
     )
 
 
@@ -55,18 +55,18 @@ def person_field():
     return serializers.PrimaryKeyRelatedField(queryset=people(), allow_null=True, required=False)
 
 
-class TicketCommentSerializer(serializers.ModelSerializer):
+class TicketCommentSerializer(PatronModelSerializer):
     class Meta:
         model = TicketComment
         fields = ["id", "author_label", "body", "created"]
         read_only_fields = fields
 
 
-class TicketCommentRequestSerializer(serializers.Serializer):
+class TicketCommentRequestSerializer(PatronSerializer):
     body = serializers.CharField()
 
 
-class TicketSerializer(RoutedSerializerMixin, serializers.ModelSerializer):
+class TicketSerializer(RoutedSerializerMixin, PatronModelSerializer):
     """A ticket and its comments. Closing through `status` records who closed it and when."""
 
     customer = customer_field()
@@ -146,7 +146,7 @@ class TicketViewSet(PatronViewSet):
     def comments(self, request, pk=None):
         """Add a comment to the ticket (a stale `If-Match` gets 412)."""
         ticket = self.locked_for_write(self.get_object())
-        body = TicketCommentRequestSerializer(data=request.data)
+        body = TicketCommentRequestSerializer(data=request.data, context={"request": request})
         body.is_valid(raise_exception=True)
         comment = services.ticket_comment(
             actor=self.actor, ticket=ticket, body=body.validated_data["body"]
