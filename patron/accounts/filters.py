@@ -14,7 +14,7 @@ class UserFilterSet(StyledFilterSet):
         label="Search",
         widget=forms.TextInput(attrs={"type": "search", "placeholder": "Username, name, email…"}),
     )
-    role = django_filters.ModelChoiceFilter(queryset=Role.objects.none(), label="Role")
+    role = django_filters.ModelChoiceFilter(queryset=Role.objects.all(), label="Role")
     is_active = django_filters.BooleanFilter(
         label="Active",
         widget=forms.Select(choices=[("", "Any"), ("true", "Active"), ("false", "Inactive")]),
@@ -26,7 +26,6 @@ class UserFilterSet(StyledFilterSet):
 
     def __init__(self, data=None, queryset=None, *, request=None, **kwargs):
         super().__init__(data, queryset, request=request, **kwargs)
-        self.filters["role"].queryset = Role.objects.restrict(getattr(request, "user", None))
         self.form.fields["role"].empty_label = "Any role"
 
     def filter_search(self, queryset, name, value):

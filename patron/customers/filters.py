@@ -61,17 +61,19 @@ class CustomerFilterSet(StyledFilterSet):
         ),
     )
     tag = django_filters.ModelMultipleChoiceFilter(
-        queryset=Tag.objects.none(), method=_keep, label="Tag"
+        queryset=Tag.objects.all(), method=_keep, label="Tag"
     )
-    group = SubtreeFilter(queryset=Group.objects.none(), method=_keep, label="Group")
+    group = SubtreeFilter(
+        queryset=Group.objects.select_related("group_set"), method=_keep, label="Group"
+    )
     status = django_filters.ModelMultipleChoiceFilter(
-        queryset=Status.objects.none(), method=_keep, label="Status"
+        queryset=Status.objects.filter(visible_in_backend=True), method=_keep, label="Status"
     )
     customer_class = django_filters.ModelChoiceFilter(
-        queryset=CustomerClass.objects.none(), method=_keep, label="Class"
+        queryset=CustomerClass.objects.all(), method=_keep, label="Class"
     )
     department = django_filters.ModelChoiceFilter(
-        queryset=Department.objects.none(), method=_keep, label="Department"
+        queryset=Department.objects.all(), method=_keep, label="Department"
     )
     kind = django_filters.ChoiceFilter(choices=Customer.Kind.choices, method=_keep, label="Type")
     city = django_filters.CharFilter(method=_keep, label="City")
@@ -86,13 +88,6 @@ class CustomerFilterSet(StyledFilterSet):
     def __init__(self, data=None, queryset=None, *, request=None, **kwargs):
         super().__init__(data, queryset, request=request, **kwargs)
         user = getattr(request, "user", None)
-        self.filters["tag"].queryset = Tag.objects.restrict(user)
-        self.filters["group"].queryset = Group.objects.restrict(user).select_related("group_set")
-        self.filters["status"].queryset = Status.objects.restrict(user).filter(
-            visible_in_backend=True
-        )
-        self.filters["customer_class"].queryset = CustomerClass.objects.restrict(user)
-        self.filters["department"].queryset = Department.objects.restrict(user)
         # One compiler for the query box and the combined query: names read once.
         self.compiler = Compiler(user)
         self.form.fields["q"].compiler = self.compiler

@@ -54,13 +54,13 @@ class GroupFilterSet(StyledFilterSet):
         widget=forms.TextInput(attrs={"type": "search", "placeholder": "Group name"}),
     )
     group_set = django_filters.ModelChoiceFilter(
-        queryset=GroupSet.objects.none(), label="Set", empty_label="All sets"
+        queryset=GroupSet.objects.all(), label="Set", empty_label="All sets"
     )
     parent = django_filters.ModelChoiceFilter(
-        queryset=Group.objects.none(), label="Parent", empty_label="Any parent"
+        queryset=Group.objects.select_related("group_set"), label="Parent", empty_label="Any parent"
     )
     within = SubtreeFilter(
-        queryset=Group.objects.none(),
+        queryset=Group.objects.select_related("group_set"),
         method="filter_within",
         label="Within",
         empty_label="Anywhere",
@@ -96,11 +96,6 @@ class GroupFilterSet(StyledFilterSet):
 
     def __init__(self, data=None, queryset=None, *, request=None, **kwargs):
         super().__init__(data, queryset, request=request, **kwargs)
-        user = getattr(request, "user", None)
-        self.filters["group_set"].queryset = GroupSet.objects.restrict(user)
-        groups = Group.objects.restrict(user).select_related("group_set")
-        self.filters["parent"].queryset = groups
-        self.filters["within"].queryset = groups
         for name in ("parent", "within"):
             self.form.fields[name].label_from_instance = tree_label
 
