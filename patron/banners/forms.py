@@ -1,13 +1,7 @@
 from django import forms
 
 from patron.banners.models import CONDITION_FIELDS, BannerRule
-from patron.classes.models import CustomerClass
 from patron.core.forms import PatronModelForm
-from patron.customfields.models import CustomField
-from patron.groups.models import Group
-from patron.segments.models import Segment
-from patron.statuses.models import Status
-from patron.tags.models import Tag
 
 CONDITION_CHOICES = [
     ("tag", "Has the tag"),
@@ -41,15 +35,11 @@ class BannerRuleForm(PatronModelForm):
         widgets = {"message": forms.Textarea(attrs={"rows": 2})}
 
     def __init__(self, *args, user=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["tag"].queryset = Tag.objects.restrict(user)
-        self.fields["group"].queryset = Group.objects.restrict(user).select_related("group_set")
-        self.fields["status"].queryset = Status.objects.restrict(user)
-        self.fields["customer_class"].queryset = CustomerClass.objects.restrict(user)
-        self.fields["custom_field"].queryset = CustomField.objects.restrict(user).filter(
+        super().__init__(*args, user=user, **kwargs)
+        self.fields["group"].queryset = self.fields["group"].queryset.select_related("group_set")
+        self.fields["custom_field"].queryset = self.fields["custom_field"].queryset.filter(
             archived=False
         )
-        self.fields["segment"].queryset = Segment.objects.restrict(user)
         instance = self.instance
         if instance.pk:
             chosen = next((f for f in CONDITION_FIELDS if getattr(instance, f"{f}_id")), "tag")

@@ -44,7 +44,7 @@ class GroupForm(PatronModelForm):
     """Set, parent (a group of the same set), name, display and the flags."""
 
     parent = GroupedTreeChoiceField(
-        queryset=Group.objects.none(),
+        queryset=Group.objects.all(),
         required=False,
         empty_label="None (top level)",
         help_text="A group of the same set; members of this group count as members of the parent.",
@@ -79,10 +79,9 @@ class GroupForm(PatronModelForm):
         }
 
     def __init__(self, *args, user=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["group_set"].queryset = GroupSet.objects.restrict(user)
+        super().__init__(*args, user=user, **kwargs)
         self.fields["group_set"].empty_label = None
-        parents = Group.objects.restrict(user).select_related("group_set")
+        parents = self.fields["parent"].queryset.select_related("group_set")
         if self.instance.pk:
             # Neither the group itself nor anything below it can be its parent.
             parents = parents.exclude(path__startswith=self.instance.path)
@@ -91,9 +90,6 @@ class GroupForm(PatronModelForm):
                     "group_set"
                 ].help_text = "This group has members, so it stays in its set."
         self.fields["parent"].queryset = parents
-        from patron.segments.models import Segment
-
-        self.fields["segment"].queryset = Segment.objects.restrict(user, "view")
         self.fields["segment"].empty_label = "None: members are added by hand"
 
     @property

@@ -22,7 +22,12 @@ class ExportForm(PatronForm):
 
 
 class PhoneListForm(PatronForm):
-    group = forms.ModelChoiceField(queryset=Group.objects.none(), label="Group")
+    group = forms.ModelChoiceField(
+        queryset=Group.objects.filter(archived=False)
+        .select_related("group_set")
+        .with_ancestor_names(),
+        label="Group",
+    )
     numbers = forms.CharField(
         label="Phone numbers",
         widget=forms.Textarea(
@@ -32,11 +37,5 @@ class PhoneListForm(PatronForm):
     )
 
     def __init__(self, *args, user=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["group"].queryset = (
-            Group.objects.restrict(user)
-            .filter(archived=False)
-            .select_related("group_set")
-            .with_ancestor_names()
-        )
+        super().__init__(*args, user=user, **kwargs)
         self.fields["group"].label_from_instance = lambda g: f"{g.full_name} ({g.group_set})"

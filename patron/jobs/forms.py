@@ -32,8 +32,13 @@ class BulkActionForm(PatronForm):
     """
 
     action = forms.ChoiceField(choices=[(name, a.label) for name, a in ACTIONS.items()])
-    tag = forms.ModelChoiceField(queryset=Tag.objects.none(), required=False)
-    group = forms.ModelChoiceField(queryset=Group.objects.none(), required=False)
+    tag = forms.ModelChoiceField(queryset=Tag.objects.all(), required=False)
+    group = forms.ModelChoiceField(
+        queryset=Group.objects.filter(archived=False, segment__isnull=True).select_related(
+            "group_set"
+        ),
+        required=False,
+    )
     status = forms.ModelChoiceField(queryset=Status.objects.none(), required=False)
     reason = forms.CharField(required=False, max_length=500)
     effective_date = forms.DateField(
@@ -45,20 +50,13 @@ class BulkActionForm(PatronForm):
         ),
     )
     department = forms.ModelChoiceField(
-        queryset=Department.objects.none(), required=False, empty_label="(no department)"
+        queryset=Department.objects.all(), required=False, empty_label="(no department)"
     )
     target = forms.CharField(widget=forms.HiddenInput)
 
     def __init__(self, *args, user=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["tag"].queryset = Tag.objects.restrict(user)
-        self.fields["group"].queryset = (
-            Group.objects.restrict(user)
-            .filter(archived=False, segment__isnull=True)
-            .select_related("group_set")
-        )
+        super().__init__(*args, user=user, **kwargs)
         self.fields["status"].queryset = status_choices(user)
-        self.fields["department"].queryset = Department.objects.restrict(user)
 
     def clean_target(self):
         try:
@@ -94,14 +92,10 @@ class BulkActionForm(PatronForm):
 class BulkTagForm(PatronForm):
     """A tag, add or remove, and the customer list's filter as its query string."""
 
-    tag = forms.ModelChoiceField(queryset=Tag.objects.none(), label="Tag")
+    tag = forms.ModelChoiceField(queryset=Tag.objects.all(), label="Tag")
     action = forms.ChoiceField(choices=[("add", "Add the tag"), ("remove", "Remove the tag")])
     query = forms.CharField(required=False, label="Filter")
     customers = forms.CharField(required=False, label="Customer ids")
-
-    def __init__(self, *args, user=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["tag"].queryset = Tag.objects.restrict(user)
 
     def clean_customers(self):
         raw = self.cleaned_data.get("customers", "")
