@@ -12,7 +12,6 @@ from django.utils.text import capfirst
 from patron.accounts import throttle
 from patron.accounts.models import Role, User
 from patron.core.forms import PatronForm, PatronModelForm, StyledFormMixin
-from patron.groups.models import Group
 
 
 class LoginForm(StyledFormMixin, AuthenticationForm):
@@ -84,14 +83,14 @@ class UserForm(PatronModelForm):
         }
 
     def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        roles = Role.objects.restrict(user)
-        self.fields["role"].queryset = roles if user.is_owner else roles.filter(is_owner=False)
+        super().__init__(*args, user=user, **kwargs)
+        if not user.is_owner:
+            self.fields["role"].queryset = self.fields["role"].queryset.filter(is_owner=False)
         self.fields["role"].required = True
         self.fields["role"].empty_label = "Choose a role…"
-        self.fields["restricted_groups"].queryset = Group.objects.restrict(user).select_related(
-            "group_set"
-        )
+        self.fields["restricted_groups"].queryset = self.fields[
+            "restricted_groups"
+        ].queryset.select_related("group_set")
         self.fields["restricted_groups"].label_from_instance = lambda g: (
             f"{g.group_set.name}: {'— ' * g.depth}{g.name}"
         )

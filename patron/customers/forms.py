@@ -50,8 +50,10 @@ class CustomerForm(PatronModelForm):
         label="Referred by (account number)", required=False, max_length=30
     )
     status = forms.ModelChoiceField(queryset=Status.objects.none(), required=False)
-    tags = forms.ModelMultipleChoiceField(queryset=Tag.objects.none(), required=False)
-    groups = forms.ModelMultipleChoiceField(queryset=Group.objects.none(), required=False)
+    tags = forms.ModelMultipleChoiceField(queryset=Tag.objects.all(), required=False)
+    groups = forms.ModelMultipleChoiceField(
+        queryset=Group.objects.active().select_related("group_set"), required=False
+    )
     contact_name = forms.CharField(label="Contact name", required=False, max_length=200)
     contact_email = forms.EmailField(label="Contact email", required=False)
     contact_phone = forms.CharField(label="Contact phone", required=False, max_length=30)
@@ -61,7 +63,7 @@ class CustomerForm(PatronModelForm):
         fields = PROFILE_FIELDS
 
     def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, user=user, **kwargs)
         self.user = user
         self.is_new = not self.instance.pk
         if self.is_new:
@@ -74,10 +76,6 @@ class CustomerForm(PatronModelForm):
             status.initial = status.queryset.first()
             status.choices = [choice for choice in status.choices if choice[0] != ""]
             status.queryset = Status.objects.restrict(user)
-            self.fields["tags"].queryset = Tag.objects.restrict(user)
-            self.fields["groups"].queryset = (
-                Group.objects.restrict(user).active().select_related("group_set")
-            )
         else:
             for name in (
                 "status",
@@ -92,8 +90,6 @@ class CustomerForm(PatronModelForm):
                 self.fields[
                     "referred_by_account"
                 ].initial = self.instance.referred_by.account_number
-        for name in ("customer_class", "department"):
-            self.fields[name].queryset = self.fields[name].queryset.model.objects.restrict(user)
 
     @property
     def sections(self):
