@@ -14,9 +14,7 @@ EDITABLE = {"direction", "contact", "started_at", "duration", "summary", "outcom
 
 
 def _check_customer(actor: Actor, customer: Customer) -> None:
-    if actor.user is not None and not (
-        Customer.objects.restrict(actor.user, "view").filter(pk=customer.pk).exists()
-    ):
+    if not Customer.objects.restrict(actor, "view").filter(pk=customer.pk).exists():
         raise PermissionDenied("You may not log calls on this customer.")
 
 

@@ -147,9 +147,7 @@ def custom_field_delete(*, actor: Actor, field: CustomField) -> None:
 
 def _check_customer_access(actor: Actor, customer: Customer) -> None:
     require_perm(actor, Customer, "change")
-    if actor.user is not None and not (
-        Customer.objects.restrict(actor.user, "change").filter(pk=customer.pk).exists()
-    ):
+    if not Customer.objects.restrict(actor, "change").filter(pk=customer.pk).exists():
         raise PermissionDenied("You may not change this customer.")
 
 
