@@ -89,3 +89,23 @@ def test_a_serializer_offers_what_its_request_user_may_see(regions, staff, rf):
     request.user = type(staff).objects.get(pk=staff.pk)
     serializer = CustomerSerializer(context={"request": request})
     assert list(serializer.fields["referred_by"].queryset) == [inside]
+
+
+def test_a_write_may_not_move_a_row_out_of_the_writers_reach(staff, readonly):
+    """NetBox's rule in object_update: the row must still be one the actor may change."""
+    from patron.core.errors import PermissionDenied
+    from patron.core.services import object_update
+    from patron.events.models import Event
+    from patron.segments.models import Segment
+
+    segment = Segment.objects.create(name="Mine", query="tag:vip", owner=staff)
+    events = Event.objects.count()
+    with pytest.raises(PermissionDenied, match="outside what you may change"):
+        object_update(actor=Actor(user=staff), instance=segment, data={"owner": readonly})
+    segment.refresh_from_db()
+    assert segment.owner == staff and segment.version == 1
+    assert Event.objects.count() == events
+    # The same write by the system (a data repair from the command line) is allowed.
+    object_update(actor=Actor.system_actor("repair"), instance=segment, data={"owner": readonly})
+    segment.refresh_from_db()
+    assert segment.owner == readonly

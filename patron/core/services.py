@@ -15,6 +15,7 @@ from django.db.models import F
 from patron.core import audit
 from patron.core.actor import Actor
 from patron.core.errors import ConflictError, PermissionDenied, ValidationError
+from patron.core.models import RestrictedQuerySet
 
 
 def require_perm(actor: Actor, model: type[models.Model], action: str) -> None:
@@ -83,6 +84,29 @@ def lock(instance: models.Model, expected_version: int | None = None) -> models.
     return locked
 
 
+def _reach(actor: Actor, model: type[models.Model]):
+    """The rows of `model` the actor may change, or None when no row rule applies
+    (a system actor, or a model without `restrict()`)."""
+    queryset = model._default_manager.all()
+    if actor.user is None or not isinstance(queryset, RestrictedQuerySet):
+        return None
+    return queryset.restrict(actor, "change")
+
+
+def keep_within_reach(actor: Actor, instance: models.Model, reach) -> None:
+    """Refuse (and so roll back) a write that moved a row out of the actor's reach.
+
+    NetBox's rule: a person may not edit a row into a state they could no
+    longer change themselves (a ticket into a department they cannot see, a
+    segment to another owner). Call inside the write's transaction.
+    """
+    if reach is not None and not reach.filter(pk=instance.pk).exists():
+        raise PermissionDenied(
+            f"This change would put the {instance._meta.verbose_name} “{instance}” outside "
+            "what you may change; nothing was saved."
+        )
+
+
 def object_update(
     *,
     actor: Actor,
@@ -101,6 +125,9 @@ def object_update(
     """
     with transaction.atomic():
         locked = lock(instance, expected_version)
+        reach = _reach(actor, type(locked))
+        if reach is not None and not reach.filter(pk=locked.pk).exists():
+            reach = None  # a write the service allows beyond the role's reach (its own rules)
         fields = list(data)
         before = audit.snapshot(locked, fields)
         for name, value in data.items():
@@ -114,6 +141,7 @@ def object_update(
         concrete = [f for f in fields if not locked._meta.get_field(f).many_to_many]
         _save(locked, update_fields=[*concrete, "version", "modified"])
         locked.refresh_from_db(fields=["version"])
+        keep_within_reach(actor, locked, reach)
         audit.record(
             actor=actor,
             action=action,
