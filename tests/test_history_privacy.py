@@ -198,6 +198,7 @@ def test_masking_costs_one_query_per_page(client, world):
             assert client.get(url).status_code == 200
         return len(queries)
 
+    count()  # the first request of a session reads what later ones have cached
     few = count()
     for number in range(6):
         record_old_event(world, {"introduced_by": [None, f"Someone {number} (C00010{number})"]})
