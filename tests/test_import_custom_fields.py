@@ -5,9 +5,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from patron.core.errors import ValidationError
 from patron.customers.models import Customer
+from patron.customers.selection import selection_data
 from patron.customfields.models import CustomField
 from patron.events.models import Event
-from patron.imports.exporting import export_queryset, filter_data, write_export
+from patron.imports.exporting import export_queryset, write_export
 from patron.imports.services import customers_import_file, import_apply_start, import_upload
 from patron.jobs.models import Job
 from patron.jobs.services import job_run
@@ -174,7 +175,7 @@ def test_an_exported_file_imports_again_with_the_same_values(actor, fields, tmp_
     for number, custom in values.items():
         CustomerFactory(account_number=number, name=f"Customer {number}", custom_fields=custom)
     target = tmp_path / f"export.{file_format}"
-    count = write_export(export_queryset(actor, filter_data("")), file_format, target)
+    count = write_export(export_queryset(actor, selection_data("")), file_format, target)
     assert count == 3
     Customer.objects.all().delete()
     outcome = customers_import_file(actor=actor, path=target)

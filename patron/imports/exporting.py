@@ -28,6 +28,7 @@ from patron.core.errors import ValidationError
 from patron.core.spreadsheet import neutralise_row, xlsx_text_cell
 from patron.customers.filters import CustomerFilterSet
 from patron.customers.models import Contact, Customer, CustomerTag, GroupMembership
+from patron.customers.selection import selection_data
 from patron.customfields.exports import custom_field_columns, custom_field_export_value
 from patron.groups.models import Group
 from patron.imports.columns import (
@@ -42,8 +43,6 @@ from patron.tags.models import Tag
 
 FORMATS = {"csv": "CSV", "xlsx": "Excel (XLSX)"}
 PAGE = 2000
-# Query-string keys that choose a page or an order of the list, not customers.
-NOT_FILTERS = {"page", "sort", "page_size", "cursor", "csrfmiddlewaretoken", "format"}
 CUSTOMER_VALUES = [
     "pk",
     "account_number",
@@ -60,28 +59,6 @@ CUSTOMER_VALUES = [
     "created",
     "custom_fields",
 ]
-
-
-def filter_data(value) -> QueryDict:
-    """The list's parameters as a QueryDict, from a query string, a dict or a QueryDict."""
-    data = QueryDict(mutable=True)
-    if isinstance(value, QueryDict):
-        for key in value:
-            data.setlist(key, value.getlist(key))
-    elif isinstance(value, str):
-        parsed = QueryDict(value.lstrip("?"))
-        for key in parsed:
-            data.setlist(key, parsed.getlist(key))
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            items = item if isinstance(item, list | tuple) else [item]
-            data.setlist(str(key), [str(v) for v in items if v is not None])
-    elif value is not None:
-        raise ValidationError({"filter": "Give the filter as a query string or an object."})
-    for key in list(data):
-        if key in NOT_FILTERS or not [v for v in data.getlist(key) if v != ""]:
-            del data[key]
-    return data
 
 
 def export_queryset(actor: Actor, data: QueryDict):
@@ -123,7 +100,7 @@ def validate_export(actor: Actor, params: dict) -> dict:
     if file_format not in FORMATS:
         errors["format"] = "Choose “csv” or “xlsx”."
     try:
-        data = filter_data(params.get("filter", {}))
+        data = selection_data(params.get("filter", {}))
         export_queryset(actor, data)
     except ValidationError as exc:
         errors.update(exc.message_dict if hasattr(exc, "error_dict") else {"filter": exc.messages})

@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from patron.core.errors import ValidationError
+from patron.customers.selection import selection_data
 from patron.imports import exporting
 from patron.imports.models import CustomerImport
 from patron.imports.services import (
@@ -104,7 +105,7 @@ def imports_apply_customers(job, context) -> dict:
 def imports_export_customers(job, context) -> dict:
     """Write the chosen customers to a file under the data directory."""
     params = job.params  # checked by `validate_export` when the job was queued
-    queryset = exporting.export_queryset(context.actor, exporting.filter_data(params["filter"]))
+    queryset = exporting.export_queryset(context.actor, selection_data(params["filter"]))
     total = queryset.count()
     context.progress(0, total)
     name = exporting.export_file_name(job.pk, params["format"])

@@ -11,6 +11,7 @@ from django.utils import timezone
 from patron.core.errors import PermissionDenied, ValidationError, error_messages
 from patron.core.views import PatronView, apply_form_errors, get_restricted_object
 from patron.customers.models import Customer
+from patron.customers.selection import selection_data
 from patron.imports import exporting, retention
 from patron.imports.checking import group_errors_by_row
 from patron.imports.columns import COLUMNS, LIST_SEPARATOR
@@ -156,8 +157,8 @@ class ExportView(PatronView):
 
     def _data(self, request):
         if request.method == "POST":
-            return exporting.filter_data(request.POST.get("query", ""))
-        return exporting.filter_data(request.GET)
+            return selection_data(request.POST.get("query", ""))
+        return selection_data(request.GET)
 
     def get(self, request):
         data = self._data(request)
@@ -208,7 +209,7 @@ def _export_job(request, pk) -> Job:
 def _export_context(job: Job) -> dict:
     file = (job.result_summary or {}).get("file") if job.state == Job.State.SUCCEEDED else ""
     expired_on = retention.export_expired_on(job) if file else None
-    filters = exporting.filter_data((job.params or {}).get("filter", ""))
+    filters = selection_data((job.params or {}).get("filter", ""))
     return {
         "title": f"Export #{job.pk}",
         **_job_context(job),

@@ -13,10 +13,10 @@ from patron.core.tables import Column, badge, badges, status_badge
 from patron.core.views import ObjectListView
 from patron.customers.filters import CustomerFilterSet
 from patron.customers.models import Customer
+from patron.customers.selection import filter_pairs
 from patron.segments.language import quote_value
 
 # Query-string keys that choose the page and order, not the customers.
-NOT_FILTERS = {"page", "sort"}
 
 
 def error_context(text: str, error) -> dict:
@@ -167,13 +167,7 @@ class CustomerListView(ObjectListView):
                 cells[1] = format_html("{} {}", cells[1], badge("Archived", "#6c757d"))
         filterset = context["filterset"]
         equivalent = filterset.equivalent_query() if filterset.is_valid() else ""
-        filters = [
-            (key, value)
-            for key in self.request.GET
-            if key not in NOT_FILTERS
-            for value in self.request.GET.getlist(key)
-            if value != ""
-        ]
+        filters = filter_pairs(self.request.GET)
         can_save = self.request.user.has_perm("segments.add_segment")
         errors = error_context(self.request.GET.get("q", ""), filterset.query_error)
         if "error_fixed_query" in errors:

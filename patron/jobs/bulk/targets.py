@@ -22,23 +22,9 @@ from patron.core.actor import Actor
 from patron.core.errors import ValidationError
 from patron.customers.filters import CustomerFilterSet
 from patron.customers.models import Customer
+from patron.customers.selection import filter_dict
 from patron.segments.language import SegmentError, apply_segment
 
-# Query-string keys of the customer list that choose pages, order or this page's own form.
-NOT_FILTERS = {
-    "page",
-    "sort",
-    "ordering",
-    "page_size",
-    "per_page",
-    "cursor",
-    "csrfmiddlewaretoken",
-    "ids",
-    "q",
-    "target",
-    "action",
-    "next",
-}
 MAX_IDS = 1_000_000
 
 
@@ -66,30 +52,6 @@ def _ids(values) -> list[int]:
     return sorted(ids)
 
 
-def _filter_dict(value) -> dict[str, list[str]]:
-    """The list filter as {name: [values]}, from a query string, a dict or a QueryDict."""
-    if value in (None, ""):
-        return {}
-    data: dict[str, list[str]] = {}
-    if isinstance(value, str):
-        parsed = QueryDict(value.lstrip("?"))
-        items = [(key, parsed.getlist(key)) for key in parsed]
-    elif isinstance(value, QueryDict):
-        items = [(key, value.getlist(key)) for key in value]
-    elif isinstance(value, dict):
-        items = [
-            (str(key), list(item) if isinstance(item, list | tuple) else [item])
-            for key, item in value.items()
-        ]
-    else:
-        raise ValidationError({"filter": "Give the filter as a query string or an object."})
-    for key, values in items:
-        kept = [str(v) for v in values if v not in (None, "")]
-        if key not in NOT_FILTERS and kept:
-            data[key] = kept
-    return dict(sorted(data.items()))
-
-
 def target_from_data(data) -> dict:
     """A stored target from request parameters (a QueryDict from the list, or API JSON).
 
@@ -100,12 +62,12 @@ def target_from_data(data) -> dict:
     if isinstance(data, QueryDict):
         ids = [v for v in data.getlist("ids") if v.strip()]
         q = data.get("q", "")
-        filters = _filter_dict(data)
+        filters = filter_dict(data)
         filters.pop("filter", None)
     else:
         ids = data.get("ids") or data.get("customers")
         q = data.get("q") or ""
-        filters = _filter_dict(data.get("filter"))
+        filters = filter_dict(data.get("filter"))
     if ids:
         return {"ids": _ids(ids)}
     if not isinstance(q, str):

@@ -21,33 +21,13 @@ from patron.core.actor import Actor
 from patron.core.errors import ValidationError
 from patron.customers.filters import CustomerFilterSet
 from patron.customers.models import Customer, CustomerTag
+from patron.customers.selection import selection_data
 from patron.jobs.bulk.targets import ids_in, visible_customers
 from patron.jobs.registry import job_type
 from patron.tags.models import Tag
 
 BATCH = 2000
 ACTIONS = ("add", "remove")
-# Query-string keys of the customer list that choose pages and order, not customers.
-NOT_FILTERS = {"page", "sort", "page_size", "cursor", "csrfmiddlewaretoken"}
-
-
-def _filter_data(value) -> QueryDict:
-    """The customer list's filter as a QueryDict, from a query string or a dict."""
-    data = QueryDict(mutable=True)
-    if isinstance(value, str):
-        parsed = QueryDict(value.lstrip("?"))
-        for key in parsed:
-            data.setlist(key, parsed.getlist(key))
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            items = item if isinstance(item, list | tuple) else [item]
-            data.setlist(str(key), [str(v) for v in items if v is not None])
-    else:
-        raise ValidationError({"filter": "Give the filter as a query string or an object."})
-    for key in list(data):
-        if key in NOT_FILTERS or not [v for v in data.getlist(key) if v != ""]:
-            del data[key]
-    return data
 
 
 def _filterset(actor: Actor, data: QueryDict, queryset):
@@ -81,7 +61,7 @@ def validate_bulk_tag(actor: Actor, params: dict) -> dict:
             clean["customers"] = ids
     else:
         try:
-            data = _filter_data(filter_value)
+            data = selection_data(filter_value)
         except ValidationError as exc:
             errors.update(exc.message_dict)
         else:
@@ -184,7 +164,7 @@ def customers_bulk_tag(job, context) -> dict:
         for missing in sorted(set(params["customers"]) - found):
             context.fail(None, f"Customer #{missing} was not found.")
     else:
-        chosen = _filterset(actor, _filter_data(params["filter"]), visible).qs
+        chosen = _filterset(actor, selection_data(params["filter"]), visible).qs
     for customer in chosen.filter(archived=True).only("id", "name", "account_number"):
         context.fail(customer, "The account is archived; restore it before changing its tags.")
     target = chosen.filter(archived=False)
