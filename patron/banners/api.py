@@ -7,7 +7,7 @@ from patron.banners.filters import BannerRuleFilterSet
 from patron.banners.models import BannerRule
 from patron.classes.models import CustomerClass
 from patron.core.api.serializers import PatronModelSerializer
-from patron.core.api.viewsets import PatronViewSet
+from patron.core.api.viewsets import PatronViewSet, ServiceWrites
 from patron.customfields.models import CustomField
 from patron.groups.models import Group
 from patron.segments.models import Segment
@@ -73,13 +73,9 @@ class BannerRuleViewSet(PatronViewSet):
     filterset_class = BannerRuleFilterSet
     select_related = ("tag", "group", "status", "customer_class", "custom_field", "segment")
 
-    def perform_service_create(self, data):
-        return services.banner_rule_create(actor=self.actor, data=data)
-
-    def perform_service_update(self, instance, data, expected_version):
-        return services.banner_rule_update(
-            actor=self.actor, rule=instance, data=data, expected_version=expected_version
-        )
-
-    def perform_service_delete(self, instance):
-        services.banner_rule_delete(actor=self.actor, rule=instance)
+    writes = ServiceWrites(
+        create=services.banner_rule_create,
+        update=services.banner_rule_update,
+        delete=services.banner_rule_delete,
+        name="rule",
+    )

@@ -6,7 +6,7 @@ from patron.calls import services
 from patron.calls.filters import CallLogFilterSet
 from patron.calls.models import CallLog
 from patron.core.api.serializers import PatronModelSerializer
-from patron.core.api.viewsets import PatronViewSet
+from patron.core.api.viewsets import PatronViewSet, ServiceWrites
 from patron.customers.models import Contact, Customer
 
 
@@ -54,15 +54,10 @@ class CallLogViewSet(PatronViewSet):
     filterset_class = CallLogFilterSet
     select_related = ("customer", "contact", "staff_user")
 
-    def perform_service_create(self, data):
-        data = dict(data)
-        customer = data.pop("customer")
-        return services.call_log_create(actor=self.actor, customer=customer, data=data)
-
-    def perform_service_update(self, instance, data, expected_version):
-        return services.call_log_update(
-            actor=self.actor, call=instance, data=data, expected_version=expected_version
-        )
-
-    def perform_service_delete(self, instance):
-        services.call_log_delete(actor=self.actor, call=instance)
+    writes = ServiceWrites(
+        create=services.call_log_create,
+        update=services.call_log_update,
+        delete=services.call_log_delete,
+        name="call",
+        parent="customer",
+    )

@@ -4,7 +4,7 @@ from patron.classes import services
 from patron.classes.filters import CustomerClassFilterSet
 from patron.classes.models import CustomerClass
 from patron.core.api.serializers import PatronModelSerializer
-from patron.core.api.viewsets import PatronViewSet
+from patron.core.api.viewsets import PatronViewSet, ServiceWrites
 
 
 class CustomerClassSerializer(PatronModelSerializer):
@@ -32,13 +32,9 @@ class CustomerClassViewSet(PatronViewSet):
     serializer_class = CustomerClassSerializer
     filterset_class = CustomerClassFilterSet
 
-    def perform_service_create(self, data):
-        return services.customer_class_create(actor=self.actor, data=data)
-
-    def perform_service_update(self, instance, data, expected_version):
-        return services.customer_class_update(
-            actor=self.actor, customer_class=instance, data=data, expected_version=expected_version
-        )
-
-    def perform_service_delete(self, instance):
-        services.customer_class_delete(actor=self.actor, customer_class=instance)
+    writes = ServiceWrites(
+        create=services.customer_class_create,
+        update=services.customer_class_update,
+        delete=services.customer_class_delete,
+        name="customer_class",
+    )

@@ -11,7 +11,7 @@ from rest_framework.response import Response
 
 from patron.classes.models import CustomerClass
 from patron.core.api.serializers import PatronModelSerializer, PatronSerializer
-from patron.core.api.viewsets import PatronViewSet
+from patron.core.api.viewsets import PatronViewSet, ServiceWrites
 from patron.core.errors import ValidationError
 from patron.customers import services
 from patron.customers.filters import CustomerFilterSet
@@ -443,17 +443,10 @@ class ContactViewSet(PatronViewSet):
     serializer_class = ContactSerializer
     filterset_fields = ["customer", "is_primary"]
 
-    def perform_service_create(self, data):
-        data = dict(data)
-        customer = data.pop("customer")
-        return services.contact_create(actor=self.actor, customer=customer, data=data)
-
-    def perform_service_update(self, instance, data, expected_version):
-        data = dict(data)
-        data.pop("customer", None)
-        return services.contact_update(
-            actor=self.actor, contact=instance, data=data, expected_version=expected_version
-        )
-
-    def perform_service_delete(self, instance):
-        services.contact_delete(actor=self.actor, contact=instance)
+    writes = ServiceWrites(
+        create=services.contact_create,
+        update=services.contact_update,
+        delete=services.contact_delete,
+        name="contact",
+        parent="customer",
+    )

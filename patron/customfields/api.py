@@ -9,7 +9,7 @@ from rest_framework.response import Response
 
 from patron.core.api.pagination import CursorPagination
 from patron.core.api.serializers import PatronModelSerializer, PatronSerializer
-from patron.core.api.viewsets import PatronViewSet
+from patron.core.api.viewsets import PatronViewSet, ServiceWrites
 from patron.customers.models import Customer
 from patron.customfields import services
 from patron.customfields.filters import CustomFieldFilterSet
@@ -74,16 +74,12 @@ class CustomFieldViewSet(PatronViewSet):
     pagination_class = PositionPagination
     action_perms = {"customer_values": ["customers.view_customer"]}
 
-    def perform_service_create(self, data):
-        return services.custom_field_create(actor=self.actor, data=data)
-
-    def perform_service_update(self, instance, data, expected_version):
-        return services.custom_field_update(
-            actor=self.actor, field=instance, data=data, expected_version=expected_version
-        )
-
-    def perform_service_delete(self, instance):
-        services.custom_field_delete(actor=self.actor, field=instance)
+    writes = ServiceWrites(
+        create=services.custom_field_create,
+        update=services.custom_field_update,
+        delete=services.custom_field_delete,
+        name="field",
+    )
 
     def _values_response(self, customer):
         response = Response(

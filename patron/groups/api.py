@@ -10,7 +10,7 @@ from rest_framework.response import Response
 
 from patron.core.api.pagination import CursorPagination
 from patron.core.api.serializers import PatronModelSerializer, PatronSerializer
-from patron.core.api.viewsets import PatronViewSet
+from patron.core.api.viewsets import PatronViewSet, ServiceWrites
 from patron.customers.models import Customer
 from patron.groups import services
 from patron.groups.dynamic import (
@@ -163,16 +163,12 @@ class GroupSetViewSet(PatronViewSet):
     def get_queryset(self):
         return super().get_queryset().annotate(group_count=Count("groups"))
 
-    def perform_service_create(self, data):
-        return services.group_set_create(actor=self.actor, data=data)
-
-    def perform_service_update(self, instance, data, expected_version):
-        return services.group_set_update(
-            actor=self.actor, group_set=instance, data=data, expected_version=expected_version
-        )
-
-    def perform_service_delete(self, instance):
-        services.group_set_delete(actor=self.actor, group_set=instance)
+    writes = ServiceWrites(
+        create=services.group_set_create,
+        update=services.group_set_update,
+        delete=services.group_set_delete,
+        name="group_set",
+    )
 
 
 class GroupViewSet(PatronViewSet):
@@ -205,16 +201,12 @@ class GroupViewSet(PatronViewSet):
             .with_ancestor_names()
         )
 
-    def perform_service_create(self, data):
-        return services.group_create(actor=self.actor, data=data)
-
-    def perform_service_update(self, instance, data, expected_version):
-        return services.group_update(
-            actor=self.actor, group=instance, data=data, expected_version=expected_version
-        )
-
-    def perform_service_delete(self, instance):
-        services.group_delete(actor=self.actor, group=instance)
+    writes = ServiceWrites(
+        create=services.group_create,
+        update=services.group_update,
+        delete=services.group_delete,
+        name="group",
+    )
 
     @transaction.atomic
     def _set_archived(self, archived: bool):

@@ -3,7 +3,7 @@
 from rest_framework import serializers
 
 from patron.core.api.serializers import PatronModelSerializer
-from patron.core.api.viewsets import PatronViewSet
+from patron.core.api.viewsets import PatronViewSet, ServiceWrites
 from patron.notes import services
 from patron.notes.filters import NoteFilterSet
 from patron.notes.models import Note
@@ -54,14 +54,9 @@ class NoteViewSet(PatronViewSet):
     http_method_names = NO_DELETE
     select_related = ("department",)
 
-    def perform_service_create(self, data):
-        data = dict(data)
-        customer = data.pop("customer")
-        return services.note_create(actor=self.actor, customer=customer, data=data)
-
-    def perform_service_update(self, instance, data, expected_version):
-        data = dict(data)
-        data.pop("customer", None)
-        return services.note_update(
-            actor=self.actor, note=instance, data=data, expected_version=expected_version
-        )
+    writes = ServiceWrites(
+        create=services.note_create,
+        update=services.note_update,
+        name="note",
+        parent="customer",
+    )

@@ -10,7 +10,7 @@ from rest_framework.response import Response
 
 from patron.core.api.pagination import CursorPagination
 from patron.core.api.serializers import PatronModelSerializer, PatronSerializer
-from patron.core.api.viewsets import PatronViewSet
+from patron.core.api.viewsets import PatronViewSet, ServiceWrites
 from patron.customers.models import Customer
 from patron.segments import services
 from patron.segments.filters import SegmentFilterSet
@@ -97,16 +97,12 @@ class SegmentViewSet(PatronViewSet):
         "explain": [*VIEW, "customers.view_customer"],
     }
 
-    def perform_service_create(self, data):
-        return services.segment_create(actor=self.actor, data=data)
-
-    def perform_service_update(self, instance, data, expected_version):
-        return services.segment_update(
-            actor=self.actor, segment=instance, data=data, expected_version=expected_version
-        )
-
-    def perform_service_delete(self, instance):
-        services.segment_delete(actor=self.actor, segment=instance)
+    writes = ServiceWrites(
+        create=services.segment_create,
+        update=services.segment_update,
+        delete=services.segment_delete,
+        name="segment",
+    )
 
     def _customers(self, segment):
         try:

@@ -3,7 +3,7 @@
 from rest_framework import serializers
 
 from patron.core.api.serializers import PatronModelSerializer
-from patron.core.api.viewsets import PatronViewSet
+from patron.core.api.viewsets import PatronViewSet, ServiceWrites
 from patron.statuses import services
 from patron.statuses.filters import StatusFilterSet
 from patron.statuses.models import Status
@@ -70,13 +70,9 @@ class StatusViewSet(PatronViewSet):
     filterset_class = StatusFilterSet
     select_related = ("next_status",)
 
-    def perform_service_create(self, data):
-        return services.status_create(actor=self.actor, data=data)
-
-    def perform_service_update(self, instance, data, expected_version):
-        return services.status_update(
-            actor=self.actor, status=instance, data=data, expected_version=expected_version
-        )
-
-    def perform_service_delete(self, instance):
-        services.status_delete(actor=self.actor, status=instance)
+    writes = ServiceWrites(
+        create=services.status_create,
+        update=services.status_update,
+        delete=services.status_delete,
+        name="status",
+    )

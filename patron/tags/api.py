@@ -1,7 +1,7 @@
 """Tags in the REST API."""
 
 from patron.core.api.serializers import PatronModelSerializer
-from patron.core.api.viewsets import PatronViewSet
+from patron.core.api.viewsets import PatronViewSet, ServiceWrites
 from patron.tags import services
 from patron.tags.filters import TagFilterSet
 from patron.tags.models import Tag
@@ -21,13 +21,9 @@ class TagViewSet(PatronViewSet):
     serializer_class = TagSerializer
     filterset_class = TagFilterSet
 
-    def perform_service_create(self, data):
-        return services.tag_create(actor=self.actor, data=data)
-
-    def perform_service_update(self, instance, data, expected_version):
-        return services.tag_update(
-            actor=self.actor, tag=instance, data=data, expected_version=expected_version
-        )
-
-    def perform_service_delete(self, instance):
-        services.tag_delete(actor=self.actor, tag=instance)
+    writes = ServiceWrites(
+        create=services.tag_create,
+        update=services.tag_update,
+        delete=services.tag_delete,
+        name="tag",
+    )

@@ -3,7 +3,7 @@
 from rest_framework import serializers
 
 from patron.core.api.serializers import PatronModelSerializer
-from patron.core.api.viewsets import PatronViewSet
+from patron.core.api.viewsets import PatronViewSet, ServiceWrites
 from patron.tasks import services
 from patron.tasks.filters import TaskFilterSet
 from patron.tasks.models import Task
@@ -53,14 +53,9 @@ class TaskViewSet(PatronViewSet):
     http_method_names = NO_DELETE
     select_related = ("department",)
 
-    def perform_service_create(self, data):
-        data = dict(data)
-        customer = data.pop("customer")
-        return services.task_create(actor=self.actor, customer=customer, data=data)
-
-    def perform_service_update(self, instance, data, expected_version):
-        data = dict(data)
-        data.pop("customer", None)
-        return services.task_update(
-            actor=self.actor, task=instance, data=data, expected_version=expected_version
-        )
+    writes = ServiceWrites(
+        create=services.task_create,
+        update=services.task_update,
+        name="task",
+        parent="customer",
+    )

@@ -7,7 +7,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from patron.core.api.serializers import PatronModelSerializer, PatronSerializer
-from patron.core.api.viewsets import PatronViewSet
+from patron.core.api.viewsets import PatronViewSet, ServiceWrites
 from patron.customers.models import Customer
 from patron.departments.models import Department
 from patron.tickets import services
@@ -128,17 +128,12 @@ class TicketViewSet(PatronViewSet):
             return Ticket.objects.restrict(self.request.user, "change").select_related("department")
         return super().get_queryset()
 
-    def perform_service_create(self, data):
-        data = dict(data)
-        customer = data.pop("customer")
-        return services.ticket_create(actor=self.actor, customer=customer, data=data)
-
-    def perform_service_update(self, instance, data, expected_version):
-        data = dict(data)
-        data.pop("customer", None)
-        return services.ticket_update(
-            actor=self.actor, ticket=instance, data=data, expected_version=expected_version
-        )
+    writes = ServiceWrites(
+        create=services.ticket_create,
+        update=services.ticket_update,
+        name="ticket",
+        parent="customer",
+    )
 
     @extend_schema(request=TicketCommentRequestSerializer, responses=TicketCommentSerializer)
     @action(detail=True, methods=["post"])

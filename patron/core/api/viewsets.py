@@ -7,6 +7,9 @@ update gets 412 instead of silently overwriting someone else's change.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from django.db import transaction
 from rest_framework import exceptions, status, viewsets
 from rest_framework.response import Response
@@ -16,15 +19,36 @@ from patron.core.errors import ConflictError
 from patron.core.services import lock
 
 
+@dataclass(frozen=True)
+class ServiceWrites:
+    """The service functions a viewset writes through, declared once.
+
+    `create(*, actor, data)`, `update(*, actor, <name>=obj, data, expected_version)`
+    and `delete(*, actor, <name>=obj)`; `name` is the keyword naming the object.
+    With `parent` (e.g. "customer") that field is taken out of the data and
+    passed by keyword on create, and dropped on update (it is fixed once set).
+    A missing `delete` answers 405.
+    """
+
+    create: Callable
+    update: Callable
+    name: str
+    delete: Callable | None = None
+    parent: str = ""
+
+
 class PatronViewSet(viewsets.ModelViewSet):
     """CRUD over one model through `restrict()` and the app's services.
 
-    Subclasses set `model`, `serializer_class`, `filterset_class` and
-    implement `perform_service_create(serializer)` and
-    `perform_service_update(instance, data, expected_version)`.
+    Subclasses set `model`, `serializer_class`, `filterset_class` and either
+    `writes = ServiceWrites(create=..., update=..., delete=..., name="tag")` or,
+    when a write needs more than that, their own `perform_service_create(data)`,
+    `perform_service_update(instance, data, expected_version)` and
+    `perform_service_delete(instance)`.
     """
 
     model = None
+    writes: ServiceWrites | None = None
     lookup_value_regex = r"\d+"
     select_related: tuple = ()
     prefetch_related: tuple = ()
@@ -106,10 +130,26 @@ class PatronViewSet(viewsets.ModelViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     def perform_service_create(self, data):
-        raise NotImplementedError
+        if self.writes is None:
+            raise NotImplementedError(f"{type(self).__name__} declares no services")
+        data = dict(data)
+        parent = {self.writes.parent: data.pop(self.writes.parent)} if self.writes.parent else {}
+        return self.writes.create(actor=self.actor, data=data, **parent)
 
     def perform_service_update(self, instance, data, expected_version):
-        raise NotImplementedError
+        if self.writes is None:
+            raise NotImplementedError(f"{type(self).__name__} declares no services")
+        data = dict(data)
+        if self.writes.parent:
+            data.pop(self.writes.parent, None)
+        return self.writes.update(
+            actor=self.actor,
+            data=data,
+            expected_version=expected_version,
+            **{self.writes.name: instance},
+        )
 
     def perform_service_delete(self, instance):
-        raise exceptions.MethodNotAllowed(self.request.method)
+        if self.writes is None or self.writes.delete is None:
+            raise exceptions.MethodNotAllowed(self.request.method)
+        self.writes.delete(actor=self.actor, **{self.writes.name: instance})
