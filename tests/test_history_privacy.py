@@ -20,6 +20,7 @@ from django.urls import reverse
 from patron.accounts.models import User
 from patron.core import audit
 from patron.core.actor import Actor
+from patron.core.errors import ValidationError
 from patron.customers import services
 from patron.customers.models import Customer
 from patron.events.models import Event
@@ -241,3 +242,32 @@ def test_the_import_check_tells_an_owner_the_number_is_taken(world, owner):
         (3, "Account number N000007 already belongs to a customer in Patron."),
     ]
     assert Customer.objects.filter(account_number="NEW1").count() == 0
+
+
+@pytest.mark.parametrize(
+    "number, message",
+    [
+        (
+            "C000001",
+            "Account number C000001 cannot be used. Choose another, or leave it empty to "
+            "number the customer automatically.",
+        ),
+        ("N000007", "Account number N000007 is already in use."),
+    ],
+    ids=["hidden", "visible"],
+)
+def test_creating_a_customer_does_not_reveal_a_hidden_account_number(world, number, message):
+    """The form and the API say the same as the import check: a hidden customer's number
+    cannot be used; a visible customer's number is in use."""
+    data = {"name": "New", "account_number": number, "status": active_status()}
+    with pytest.raises(ValidationError) as refused:
+        services.customer_create(actor=Actor(user=world.staff), data=data, groups=[world.leeds])
+    assert refused.value.message_dict == {"account_number": [message]}
+    client = token_client(world.staff)
+    response = client.post(
+        "/api/customers/",
+        {"name": "New", "account_number": number, "status": active_status().pk},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json()["account_number"] == [message]

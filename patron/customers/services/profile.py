@@ -54,10 +54,17 @@ def customer_create(
         if not data.get("account_number"):
             data["account_number"] = next_account_number()
         customer = Customer(**data, status_since=timezone.localdate())
-        if Customer.objects.filter(account_number=customer.account_number).exists():
-            raise ValidationError(
-                {"account_number": f"Account number {customer.account_number} is already in use."}
+        taken = Customer.objects.filter(account_number=customer.account_number)
+        if taken.exists():
+            # Someone restricted to groups is not told that a customer they cannot see
+            # holds the number (the import check says the same; docs/import-export.md).
+            message = (
+                f"Account number {customer.account_number} is already in use."
+                if Customer.objects.restrict(actor).filter(pk__in=taken.values("pk")).exists()
+                else f"Account number {customer.account_number} cannot be used. Choose "
+                "another, or leave it empty to number the customer automatically."
             )
+            raise ValidationError({"account_number": message})
         object_create(actor=actor, instance=customer, customer=customer)
         StatusChange.objects.create(
             customer=customer,
