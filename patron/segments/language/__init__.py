@@ -17,8 +17,9 @@ The language itself is documented for staff in docs/segments.md.
 from __future__ import annotations
 
 from patron.segments.language.compiler import CompiledSegment, Compiler
+from patron.segments.language.errors import SegmentError
 from patron.segments.language.explain import Explanation, TermResult, explain
-from patron.segments.language.syntax import SegmentError, parse, quote_value
+from patron.segments.language.syntax import parse, quote_value
 
 __all__ = [
     "CompiledSegment",

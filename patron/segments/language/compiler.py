@@ -28,7 +28,8 @@ from django.db.models.fields.json import HasKey, KeyTransform
 from django.utils import timezone
 
 from patron.segments.language import fields
-from patron.segments.language.syntax import And, Not, Or, SegmentError, Term, leaves, parse
+from patron.segments.language.errors import SegmentError
+from patron.segments.language.syntax import And, Not, Or, Term, leaves, parse
 
 ALWAYS = Q(pk__isnull=False)
 

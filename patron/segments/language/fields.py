@@ -9,6 +9,8 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from difflib import get_close_matches
 
+from patron.segments.language.errors import SegmentError
+
 OP_ORDER = [":", "=", "<", "<=", ">", ">="]
 EQUALS = frozenset({":", "="})
 COMPARE = frozenset({"=", "<", "<=", ">", ">="})
@@ -128,8 +130,6 @@ def date_period(value: str, today: date) -> tuple[date, date] | None:
 
 
 def _choice_error(what: str, column: int, value: str, choices) -> Exception:
-    from patron.segments.language.syntax import SegmentError
-
     guess = get_close_matches(value.lower(), list(choices), n=1)
     message = f"{what} at column {column}"
     if guess:
@@ -140,8 +140,6 @@ def _choice_error(what: str, column: int, value: str, choices) -> Exception:
 
 def check_value(spec: FieldSpec, term) -> None:
     """Refuse a value the field can never take (the names come later, per user)."""
-    from patron.segments.language.syntax import SegmentError
-
     value, column = term.value, term.value_column
     if spec.kind in {"flag", "bool"}:
         choices = spec.choices or ("true", "false")

@@ -24,6 +24,7 @@ from lark.exceptions import VisitError
 from lark.visitors import Transformer_NonRecursive
 
 from patron.segments.language import fields
+from patron.segments.language.errors import SegmentError
 
 GRAMMAR = r"""
 start: or_expr
@@ -64,19 +65,6 @@ _parser = Lark(GRAMMAR, parser="lalr", lexer="basic", maybe_placeholders=False)
 PHONE_LIKE = re.compile(r"[\d\s()+\-.]+")
 TERM_START = {"WORD", "STRING", "FIELD_OP", "LPAR", "NOT"}
 _FIELD_OP_RE = re.compile(r"([A-Za-z_][A-Za-z0-9_.\-]*)[ \t]*(<=|>=|:|<|>|=)")
-
-
-class SegmentError(ValueError):
-    """A query that cannot be read or run, with where and what might fix it."""
-
-    def __init__(self, message: str, position: int | None = None, suggestion: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.position = position
-        self.suggestion = suggestion
-
-    def as_dict(self) -> dict:
-        return {"query": [self.message], "position": self.position, "suggestion": self.suggestion}
 
 
 @dataclass(frozen=True)
