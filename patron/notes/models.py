@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.urls import reverse
 
 from patron.core.models import PatronModel, RestrictedQuerySet
-from patron.tickets.routing import limit_to_visible_customers, member_departments
+from patron.departments.routing import limit_to_visible_customers, member_departments
 
 
 class NoteQuerySet(RestrictedQuerySet):

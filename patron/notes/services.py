@@ -13,8 +13,8 @@ from patron.core import audit
 from patron.core.actor import Actor
 from patron.core.errors import ValidationError
 from patron.core.services import lock, object_update, require_perm
+from patron.departments.routing import check_customer, check_department, check_person, is_member
 from patron.notes.models import Note
-from patron.tickets.routing import check_customer, check_department, check_person, is_member
 
 NOTE_FIELDS = ("department", "addressed_to", "body", "pinned", "private_to_department")
 

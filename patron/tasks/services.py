@@ -8,8 +8,8 @@ from django.utils import timezone
 from patron.core.actor import Actor
 from patron.core.errors import ValidationError
 from patron.core.services import object_create, object_update, require_perm
+from patron.departments.routing import check_customer, check_department, check_person
 from patron.tasks.models import Task
-from patron.tickets.routing import check_customer, check_department, check_person
 
 TASK_FIELDS = ("department", "assignee", "title", "description", "due_date", "done")
 

@@ -10,11 +10,15 @@ from patron.core.api.serializers import PatronModelSerializer, PatronSerializer
 from patron.core.api.viewsets import PatronViewSet, ServiceWrites
 from patron.customers.models import Customer
 from patron.departments.models import Department
+from patron.departments.routing import (
+    CUSTOMER_NOT_VISIBLE,
+    DEPARTMENT_NOT_VISIBLE,
+    visible_departments,
+)
 from patron.tickets import services
 from patron.tickets.filters import TicketFilterSet
 from patron.tickets.forms import people
 from patron.tickets.models import Ticket, TicketComment
-from patron.tickets.routing import CUSTOMER_NOT_VISIBLE, DEPARTMENT_NOT_VISIBLE, visible_departments
 
 NO_DELETE = ["get", "post", "put", "patch", "head", "options"]
 

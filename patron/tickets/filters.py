@@ -5,8 +5,8 @@ from django import forms
 
 from patron.core.filters import StyledFilterSet
 from patron.departments.models import Department
+from patron.departments.routing import visible_departments
 from patron.tickets.models import Ticket
-from patron.tickets.routing import visible_departments
 
 
 def departments_for(request):

@@ -4,8 +4,8 @@ from django import forms
 from django.contrib.auth import get_user_model
 
 from patron.core.forms import PatronForm, PatronModelForm
+from patron.departments.routing import DEPARTMENT_NOT_VISIBLE, visible_departments
 from patron.tickets.models import Ticket
-from patron.tickets.routing import DEPARTMENT_NOT_VISIBLE, visible_departments
 
 
 def people():

@@ -7,7 +7,7 @@ from django.db.models import Case, Value, When
 from django.urls import reverse
 
 from patron.core.models import PatronModel, RestrictedQuerySet
-from patron.tickets.routing import limit_to_visible_customers, mine_q
+from patron.departments.routing import limit_to_visible_customers, mine_q
 
 PRIORITY_ORDER = ("urgent", "high", "normal", "low")
 

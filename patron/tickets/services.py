@@ -9,8 +9,8 @@ from patron.core import audit
 from patron.core.actor import Actor
 from patron.core.errors import ValidationError
 from patron.core.services import audited_fields, object_touch, object_update, require_perm
+from patron.departments.routing import check_customer, check_department, check_person
 from patron.tickets.models import Ticket, TicketComment
-from patron.tickets.routing import check_customer, check_department, check_person
 
 TICKET_FIELDS = ("department", "assignee", "subject", "description", "priority", "status")
 

@@ -13,6 +13,12 @@ from django.utils.html import format_html
 from patron.core.tables import Column
 from patron.core.views import ObjectListView, PatronView
 from patron.customers.models import Customer
+from patron.departments.routing import (
+    can_see_queue,
+    is_member,
+    member_departments,
+    visible_departments,
+)
 from patron.notes.models import Note
 from patron.notes.overview import overview_context as notes_context
 from patron.tasks.models import Task
@@ -21,7 +27,6 @@ from patron.tickets.cards import load_customer
 from patron.tickets.filters import ClosedTicketFilterSet, TicketListFilterSet
 from patron.tickets.models import Ticket
 from patron.tickets.overview import overview_context as tickets_context
-from patron.tickets.routing import can_see_queue, is_member, member_departments, visible_departments
 
 QUEUE_LIMIT = 100
 RECENT_NOTES = 20

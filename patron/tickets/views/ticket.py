@@ -12,13 +12,13 @@ from patron.core.errors import ConflictError, ValidationError
 from patron.core.redirects import safe_next
 from patron.core.views import ObjectEditView, PatronView, apply_form_errors
 from patron.customers.models import Customer
+from patron.departments.routing import can_see_queue
 from patron.events.models import Event
 from patron.tickets import services
 from patron.tickets.cards import WorkCardActionView, WorkCardView
 from patron.tickets.forms import TicketCommentForm, TicketForm, TicketQuickForm
 from patron.tickets.models import Ticket, TicketComment
 from patron.tickets.overview import overview_context
-from patron.tickets.routing import can_see_queue
 
 
 class TicketCardMixin:
