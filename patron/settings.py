@@ -111,6 +111,7 @@ INSTALLED_APPS = [
     "patron.jobs",
     "patron.search",
     "patron.imports",
+    "patron.ops",
 ]
 
 MIDDLEWARE = [

@@ -27,7 +27,7 @@ from django.core.management.base import CommandError
 from django.db import connection
 
 from conftest import env_flag, service_url
-from patron.core.management.commands import backup as backup_command
+from patron.ops.management.commands import backup as backup_command
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 

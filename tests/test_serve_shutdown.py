@@ -390,7 +390,7 @@ def test_patron_worker_hands_its_running_job_back_on_sigterm(site, step_seconds)
 def test_web_workers_reads_a_number_or_auto():
     from django.core.management import CommandError
 
-    from patron.core.management.commands.serve import web_workers
+    from patron.ops.management.commands.serve import web_workers
 
     assert web_workers("3") == 3
     assert web_workers(None) == 1

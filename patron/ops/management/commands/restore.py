@@ -18,7 +18,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 from django.utils import timezone
 
-from patron.core.management.commands.backup import (
+from patron.ops.management.commands.backup import (
     SUFFIXES,
     database,
     pg_backup,
