@@ -17,12 +17,29 @@ import re
 from pathlib import Path
 
 import pytest
+from django.db.backends.signals import connection_created
 
 from tests.factories import PASSWORD
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls made
 # there by fixtures are still synchronous and safe.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+
+def _read_uncommitted(sender, connection, **kwargs):
+    """On the in-memory SQLite test database, readers take no table locks.
+
+    The live server and the embedded job worker share that database through
+    SQLite's shared cache, where a page read while the job thread writes fails
+    at once with "database table is locked" (SQLITE_LOCKED does not wait like
+    a file database's busy timeout). Reading uncommitted rows removes the read
+    locks; a real installation uses a file database and never needs this.
+    """
+    if connection.vendor == "sqlite" and connection.is_in_memory_db():
+        connection.connection.execute("PRAGMA read_uncommitted = 1")
+
+
+connection_created.connect(_read_uncommitted)
 
 CHROMIUM = Path(os.environ.get("PATRON_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
