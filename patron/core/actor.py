@@ -50,3 +50,12 @@ class Actor:
         if self.user is None:
             return True
         return self.user.has_perm(perm)
+
+
+# The system's own reads: `Model.objects.restrict(SYSTEM)` is every row.
+SYSTEM = Actor.system_actor("system")
+
+
+def who_or_system(user) -> Any:
+    """`user` for `restrict()`, where the older `user=None` means system work."""
+    return SYSTEM if user is None else user

@@ -23,7 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from patron.core import audit
-from patron.core.actor import Actor
+from patron.core.actor import Actor, who_or_system
 from patron.core.errors import ValidationError
 from patron.groups.models import (
     DynamicGroupChange,
@@ -57,7 +57,7 @@ def dynamic_group_members(group: Group, *, user=None, compiler=None):
     from patron.segments.language import Compiler
 
     compiler = compiler or Compiler(None)
-    base = Customer.objects.all() if user is None else Customer.objects.restrict(user, "view")
+    base = Customer.objects.restrict(who_or_system(user), "view")
     return compiler.compile(group_query(group)).apply(base)
 
 
@@ -127,9 +127,7 @@ def dynamic_groups_of(customer_ids, *, user=None) -> dict[int, list[Group]]:
     found: dict[int, list[Group]] = defaultdict(list)
     if not ids:
         return found
-    groups = Group.objects.filter(segment__isnull=False)
-    if user is not None:
-        groups = groups.restrict(user)
+    groups = Group.objects.restrict(who_or_system(user)).filter(segment__isnull=False)
     groups = {f"in_group_{group.pk}": group for group in groups.select_related("segment")}
     # System work: a segment reads every name, as for everyone. A broken segment
     # selects nobody; the group page shows the error.
@@ -138,7 +136,7 @@ def dynamic_groups_of(customer_ids, *, user=None) -> dict[int, list[Group]]:
     )
     if not columns:
         return found
-    base = Customer.objects.all() if user is None else Customer.objects.restrict(user, "view")
+    base = Customer.objects.restrict(who_or_system(user), "view")
     for row in base.filter(pk__in=ids).annotate(**columns).values("pk", *columns):
         for name in columns:
             if row[name]:
@@ -228,7 +226,7 @@ def dynamic_group_explain(group: Group, customer, *, user) -> dict:
     from patron.customers.models import Customer, GroupMembership
     from patron.segments.language import explain, segment_queryset
 
-    base = Customer.objects.all() if user is None else Customer.objects.restrict(user, "view")
+    base = Customer.objects.restrict(who_or_system(user), "view")
     static = GroupMembership.objects.filter(
         customer_id=customer.pk, group__path__startswith=group.path
     ).exists()

@@ -14,7 +14,7 @@ from django.db.models import Count, F, Value
 from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 
-from patron.core.actor import Actor
+from patron.core.actor import Actor, who_or_system
 from patron.core.errors import ValidationError
 from patron.core.services import (
     object_create,
@@ -197,7 +197,7 @@ def group_delete(*, actor: Actor, group: Group) -> None:
 
 def new_group_sets(user):
     """The sets a typed new group may be created in: those `user` may see (all for the system)."""
-    sets = GroupSet.objects.all() if user is None else GroupSet.objects.restrict(user)
+    sets = GroupSet.objects.restrict(who_or_system(user))
     return sets.order_by("position", "name", "pk")
 
 

@@ -27,6 +27,7 @@ from django.db.models import (
 from django.db.models.fields.json import HasKey, KeyTransform
 from django.utils import timezone
 
+from patron.core.actor import who_or_system
 from patron.segments.language import fields
 from patron.segments.language.errors import SegmentError
 from patron.segments.language.syntax import And, Not, Or, Term, leaves, parse
@@ -129,8 +130,9 @@ class Compiler:
     def names(self, field: str) -> list[NamedRow]:
         if field not in self._names:
             model = _models()[field]
-            # System work (user None) passes its own base queryset of customers.
-            qs = model.objects.all() if self.user is None else model.objects.restrict(self.user)
+            # System work (user None) reads every name and passes its own base
+            # queryset of customers.
+            qs = model.objects.restrict(who_or_system(self.user))
             if field == "group":
                 rows = [
                     NamedRow(pk, name, path, set_id, query)
