@@ -2,12 +2,16 @@
 calls and custom fields, in a number of queries that does not grow with them."""
 
 import pytest
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from patron.banners.services import banner_rule_create
 from patron.calls.services import call_log_create
+from patron.core.cards import overview_cards
 from patron.customers import services as customer_services
 from patron.customfields.services import custom_field_create, customer_custom_fields_set
 from patron.notes import services as note_services
@@ -190,3 +194,76 @@ def test_overview_query_count_does_not_grow(login, owner, actor, customer, billi
     assert len(response.context["tickets"]) == 12
     assert len(response.context["custom_field_rows"]) == 12
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_overview_draws_the_registered_cards_column_by_column(login, owner, customer):
+    """The page is the card registry's cards in its order: the narrow column, then the wide one."""
+    html = overview(login(owner), customer).content.decode()
+    marks = [
+        'id="topline"',
+        'id="card-profile"',
+        'id="card-custom-fields"',
+        'id="card-tags"',
+        'id="card-groups"',
+        'id="card-segments"',
+        'id="card-status"',
+        'id="card-notes"',
+        'data-testid="notes-card"',
+        'data-testid="tickets-card"',
+        'data-testid="tasks-card"',
+        'id="card-calls"',
+        'id="card-contacts"',
+        'id="card-events"',
+    ]
+    positions = [html.index(mark) for mark in marks]
+    assert positions == sorted(positions)
+    assert [card.name for card in overview_cards.columns()["top"]] == ["banners"]
+
+
+def card_templates(templates: dict) -> list:
+    """Patron's template settings with `templates` (name -> source) found first."""
+    engine = dict(settings.TEMPLATES[0])
+    engine["APP_DIRS"] = False
+    engine["OPTIONS"] = {
+        **engine["OPTIONS"],
+        "loaders": [
+            ("django.template.loaders.locmem.Loader", templates),
+            "django.template.loaders.filesystem.Loader",
+            "django.template.loaders.app_directories.Loader",
+        ],
+    }
+    return [engine]
+
+
+def test_a_new_app_adds_a_card_by_registering_it(login, owner, customer):
+    """What a new app does in its ready(): register a template, a column, a position and a
+    context; the overview shows it in place without the customers app knowing the app."""
+
+    def context(request, customer):
+        return {"loyalty_points": 120 if request.user.is_authenticated else 0}
+
+    template = '<div id="card-loyalty">{{ customer.name }}: {{ loyalty_points }} points</div>'
+    overview_cards.register(
+        "loyalty",
+        template="loyalty/_customer_card.html",
+        column="main",
+        position=45,
+        context=context,
+    )
+    try:
+        with override_settings(TEMPLATES=card_templates({"loyalty/_customer_card.html": template})):
+            html = overview(login(owner), customer).content.decode()
+    finally:
+        overview_cards.unregister("loyalty")
+    assert f"{customer.name}: 120 points" in html
+    assert html.index('id="card-calls"') < html.index('id="card-loyalty"')
+    assert html.index('id="card-loyalty"') < html.index('id="card-contacts"')
+    assert "card-loyalty" not in overview(login(owner), customer).content.decode()
+
+
+def test_a_card_name_is_registered_once():
+    """Two apps cannot both claim one card name (a clash is found when Django starts)."""
+    with pytest.raises(ImproperlyConfigured):
+        overview_cards.register("notes", template="other/_notes.html", column="main", position=1)
+    with pytest.raises(ImproperlyConfigured):
+        overview_cards.register("elsewhere", template="x.html", column="footer", position=1)

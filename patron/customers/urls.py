@@ -9,7 +9,7 @@ urlpatterns = [
     path("<int:pk>/", overview.CustomerDetailView.as_view(), name="detail"),
     path("<int:pk>/edit/", profile.CustomerEditView.as_view(), name="edit"),
     path("<int:pk>/archive/", profile.archive_view, name="archive"),
-    path("<int:pk>/events/", overview.CustomerEventsView.as_view(), name="events"),
+    path("<int:pk>/events/", overview.OverviewCardView.as_view(card="events"), name="events"),
     path("<int:pk>/tags/add/", overview.TagAddView.as_view(), name="tag_add"),
     path("<int:pk>/tags/remove/", overview.TagRemoveView.as_view(), name="tag_remove"),
     path("<int:pk>/groups/add/", overview.GroupAddView.as_view(), name="group_add"),

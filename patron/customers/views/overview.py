@@ -1,7 +1,11 @@
 """The customer overview and the htmx cards on it.
 
-Each card (tags, groups, status, notes, event log) renders on its own, so an
-action re-renders only its card, and tells the event log to refresh with an
+The page is drawn from the overview card registry (`patron.core.cards`): the
+customer's own cards (registered in `customers/apps.py`) and those the apps
+built on customers register from their `ready()` (notes, tasks, tickets,
+calls, banners, custom fields, segments, the event log), so this module names
+none of those apps. Each card renders on its own, so an action re-renders
+only its card, and tells the event log to refresh with an
 `HX-Trigger: customer-changed` header.
 """
 
@@ -10,14 +14,12 @@ from __future__ import annotations
 import re
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 
-from patron.banners.overview import overview_context as banners_context
-from patron.calls.overview import overview_context as calls_context
 from patron.core.actor import Actor
+from patron.core.cards import overview_cards
 from patron.core.errors import ConflictError, ValidationError
 from patron.core.views import PatronView
 from patron.customers import services
@@ -27,18 +29,11 @@ from patron.customers.forms import (
     StatusChangeForm,
 )
 from patron.customers.models import Customer
-from patron.customfields.overview import overview_context as custom_fields_context
-from patron.events.models import Event
 from patron.groups import services as group_services
 from patron.groups.forms import TypedGroupAddForm
 from patron.groups.models import Group
 from patron.groups.services import default_new_group_set, group_suggestions, new_group_sets
-from patron.notes.overview import overview_context as notes_context
 from patron.tags.models import Tag
-from patron.tasks.overview import overview_context as tasks_context
-from patron.tickets.overview import overview_context as tickets_context
-
-EVENTS_PER_PAGE = 20
 
 
 def load_customer(request, pk, action="view") -> Customer:
@@ -49,18 +44,8 @@ def load_customer(request, pk, action="view") -> Customer:
     return get_object_or_404(visible, pk=pk)
 
 
-def events_page(request, customer, number=1):
-    events = (
-        Event.objects.restrict(request.user)
-        .filter(customer=customer)
-        .select_related("customer", "object_type")
-        .order_by("-created", "-id")
-    )
-    return Paginator(events, EVENTS_PER_PAGE).get_page(number)
-
-
 def card_context(request, customer, **extra) -> dict:
-    """Everything the overview cards show; a fixed number of queries."""
+    """Everything the customer's own cards show; a fixed number of queries."""
     user = request.user
     tags = list(customer.tags.all())
     memberships = list(
@@ -111,46 +96,32 @@ def card_context(request, customer, **extra) -> dict:
     return context
 
 
-# The work cards each app provides: `overview_context(request, customer)` gives
-# the context of its `_customer_*.html` partial, in a fixed number of queries.
-WORK_CARDS = (
-    banners_context,
-    notes_context,
-    tasks_context,
-    tickets_context,
-    calls_context,
-    custom_fields_context,
-)
-
-
 class CustomerDetailView(PatronView):
+    """The overview: every registered card, column by column."""
+
     model = Customer
 
     def get(self, request, pk):
         customer = load_customer(request, pk)
         context = card_context(request, customer)
-        for work_card_context in WORK_CARDS:
-            context.update(work_card_context(request, customer))
-        context["events"] = events_page(request, customer)
+        context.update(overview_cards.context(request, customer))
+        context["overview_cards"] = overview_cards.columns()
         context["title"] = customer.name
         return TemplateResponse(request, "customers/customer_detail.html", context)
 
 
-class CustomerEventsView(PatronView):
-    """The event log card, one page at a time."""
+class OverviewCardView(PatronView):
+    """One registered card on its own (the event log's refresh and paging), named by
+    `card` in the URL configuration."""
 
     model = Customer
+    card = ""
 
     def get(self, request, pk):
         customer = load_customer(request, pk)
-        return TemplateResponse(
-            request,
-            "customers/_events_card.html",
-            {
-                "customer": customer,
-                "events": events_page(request, customer, request.GET.get("page")),
-            },
-        )
+        card = overview_cards.get(self.card)
+        context = {"customer": customer, **card.context_for(request, customer, alone=True)}
+        return TemplateResponse(request, card.template, context)
 
 
 class CardActionView(PatronView):
