@@ -243,7 +243,14 @@ PATRON_PUBLIC_API_SCHEMA = env_bool("PATRON_PUBLIC_API_SCHEMA", False)
 
 # Patron's own settings.
 PATRON_ACCOUNT_NUMBER_FORMAT = env("PATRON_ACCOUNT_NUMBER_FORMAT", "C{n:06d}")
-PATRON_PHONE_REGION = env("PATRON_PHONE_REGION", "GB")
+# The installation's home country (ISO 3166-1 code): used only where a value is really
+# missing (an empty country, a phone number written without its country code) and to
+# show home numbers in national format. Empty: no home country, a country must be given.
+# PATRON_PHONE_REGION, its former name, is still read when this is not set.
+PATRON_DEFAULT_COUNTRY = (
+    env("PATRON_DEFAULT_COUNTRY", env("PATRON_PHONE_REGION", "GB")).strip().upper()
+)
+PATRON_PHONE_REGION = PATRON_DEFAULT_COUNTRY
 PATRON_LOGIN_MAX_FAILURES = env_int("PATRON_LOGIN_MAX_FAILURES", 5)
 PATRON_LOGIN_LOCK_MINUTES = env_int("PATRON_LOGIN_LOCK_MINUTES", 15)
 PATRON_TOKEN_DAYS = env_int("PATRON_TOKEN_DAYS", 365)

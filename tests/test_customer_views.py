@@ -147,7 +147,7 @@ def test_create_with_invalid_phone_shows_the_field_error(owner_client):
         },
     )
     assert response.status_code == 400
-    assert "is not a valid phone number" in response.content.decode()
+    assert "is not a valid number for United Kingdom (GB)" in response.content.decode()
     assert not Customer.objects.exists()
 
 

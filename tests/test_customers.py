@@ -62,13 +62,14 @@ def test_phone_numbers_are_stored_in_e164(actor):
 
 
 def test_invalid_phone_is_refused_with_the_number(actor):
+    """The message names the number and the country it was read in."""
     customer = CustomerFactory()
     with pytest.raises(ValidationError) as exc:
         services.contact_create(
             actor=actor, customer=customer, data={"name": "Ann", "mobile": "+44 12"}
         )
     assert exc.value.message_dict["mobile"] == [
-        "“+44 12” is not a valid phone number. Include the country code, e.g. +44 20 7946 0018."
+        "“+44 12” is not a valid number for United Kingdom (GB)."
     ]
     assert not Contact.objects.exists()
 

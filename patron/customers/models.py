@@ -70,8 +70,28 @@ class Customer(PatronModel):
         COMPANY = "company", "Company"
 
     account_number = models.CharField(max_length=30, unique=True)
+    # The display name: for a person with a first or last name it is derived from them,
+    # for a company with a company name from that (see `derived_name`).
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.PERSON)
+    first_name = models.CharField(max_length=100, blank=True)
+    last_name = models.CharField(max_length=100, blank=True)
+    company_name = models.CharField(max_length=200, blank=True)
+    tax_number = models.CharField(
+        "VAT or tax number",
+        max_length=40,
+        blank=True,
+        help_text="Checked for the billing country where its format is known.",
+    )
+    # NULL when not set, so "unique when set" needs no partial index (the import matches
+    # on it; an equality lookup uses the unique index on both databases).
+    external_reference = models.CharField(
+        max_length=100,
+        null=True,
+        blank=True,
+        unique=True,
+        help_text="The account's id in another system, e.g. the one it was imported from.",
+    )
     # Indexed by customer_status_id (status, id) below.
     status = models.ForeignKey(
         "statuses.Status", on_delete=models.PROTECT, related_name="+", db_index=False
@@ -105,7 +125,10 @@ class Customer(PatronModel):
     # Matched without regard to case (`city:leeds`): indexed as UPPER() below.
     service_city = models.CharField("city", max_length=100, blank=True)
     service_postcode = models.CharField("postcode", max_length=20, blank=True)
-    service_country = models.CharField("country", max_length=2, blank=True, default="GB")
+    # ISO 3166-2 code ("US-CA") where pycountry knows the country's subdivisions, else text.
+    service_region = models.CharField("region or state", max_length=100, blank=True)
+    # ISO 3166-1 alpha-2; empty on save means the home country (PATRON_DEFAULT_COUNTRY).
+    service_country = models.CharField("country", max_length=2, blank=True)
     latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     # Billing address
@@ -115,6 +138,7 @@ class Customer(PatronModel):
     billing_street = models.CharField(max_length=200, blank=True)
     billing_city = models.CharField(max_length=100, blank=True)
     billing_postcode = models.CharField(max_length=20, blank=True)
+    billing_region = models.CharField("billing region or state", max_length=100, blank=True)
     billing_country = models.CharField(max_length=2, blank=True)
     notes = models.TextField(blank=True)
     custom_fields = models.JSONField(
@@ -156,7 +180,34 @@ class Customer(PatronModel):
     def get_absolute_url(self):
         return reverse("customers:detail", args=[self.pk])
 
+    @staticmethod
+    def derived_name(*, kind: str, first_name: str, last_name: str, company_name: str, name: str):
+        """The display name: a person's first and last name, a company's company name,
+        else the name as given."""
+        if kind == Customer.Kind.COMPANY and company_name.strip():
+            return " ".join(company_name.split())
+        if kind != Customer.Kind.COMPANY and (first_name.strip() or last_name.strip()):
+            return " ".join(f"{first_name} {last_name}".split())
+        return name
+
+    @property
+    def tax_country(self) -> str:
+        """The country a tax number is checked for: the billing country when billing
+        elsewhere, else the service country."""
+        if not self.billing_same_as_service and self.billing_country:
+            return self.billing_country
+        return self.service_country
+
     def clean_fields(self, exclude=None):
+        self.name = self.derived_name(
+            kind=self.kind,
+            first_name=self.first_name,
+            last_name=self.last_name,
+            company_name=self.company_name,
+            name=self.name,
+        )
+        if self.external_reference is not None:
+            self.external_reference = self.external_reference.strip() or None
         for field in ("latitude", "longitude"):
             value = getattr(self, field)
             if isinstance(value, float | int):
@@ -166,6 +217,7 @@ class Customer(PatronModel):
 
     def clean(self):
         errors = {}
+        self._clean_places(errors)
         if self.latitude is not None and not -90 <= self.latitude <= 90:
             errors["latitude"] = "Latitude must be between -90 and 90."
         if self.longitude is not None and not -180 <= self.longitude <= 180:
@@ -178,6 +230,49 @@ class Customer(PatronModel):
             errors["referred_by"] = "A customer cannot be referred by themselves."
         if errors:
             raise ValidationError(errors)
+
+    def _clean_places(self, errors: dict) -> None:
+        """Countries to ISO codes (empty service country: the home country), regions to
+        ISO 3166-2 codes where known, the tax number checked for its country."""
+        from patron.customers.countries import parse_country, parse_region
+        from patron.customers.taxnumbers import validate_tax_number
+
+        try:
+            self.service_country = parse_country(self.service_country)
+        except ValidationError as exc:
+            errors["service_country"] = exc.messages
+        billing_elsewhere = not self.billing_same_as_service and any(
+            (self.billing_street, self.billing_city, self.billing_postcode, self.billing_region)
+        )
+        try:
+            if self.billing_country or billing_elsewhere:
+                # A billing address without a country is in the service address's country.
+                self.billing_country = parse_country(
+                    self.billing_country, default=self.service_country
+                )
+        except ValidationError as exc:
+            errors["billing_country"] = exc.messages
+        for region, country in (
+            ("service_region", "service_country"),
+            ("billing_region", "billing_country"),
+        ):
+            if country in errors:
+                continue
+            try:
+                setattr(
+                    self,
+                    region,
+                    parse_region(
+                        getattr(self, region), getattr(self, country) or self.service_country
+                    ),
+                )
+            except ValidationError as exc:
+                errors[region] = exc.messages
+        if "service_country" not in errors and "billing_country" not in errors:
+            try:
+                self.tax_number = validate_tax_number(self.tax_number, self.tax_country)
+            except ValidationError as exc:
+                errors["tax_number"] = exc.messages
 
     @property
     def map_url(self) -> str:
@@ -195,14 +290,39 @@ class ContactQuerySet(RestrictedQuerySet):
 
 
 class Contact(PatronModel):
-    """A person on a customer account; phone numbers are stored in E.164."""
+    """A person on a customer account.
+
+    Phone numbers are read in the contact's country (else the customer's, else
+    the home country) and stored in E.164; one kept exactly as written because
+    it is not valid (an import's choice) has its `*_unverified` flag set.
+    """
+
+    PHONE_FIELDS = ("phone", "mobile", "fax")
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contacts")
+    # Derived from first and last name when either is given.
     name = models.CharField(max_length=200)
+    first_name = models.CharField(max_length=100, blank=True)
+    last_name = models.CharField(max_length=100, blank=True)
     title = models.CharField(max_length=100, blank=True)
     email = models.EmailField(blank=True)
+    country = models.CharField(
+        max_length=2,
+        blank=True,
+        help_text="Where the contact's numbers are; empty for the customer's country.",
+    )
     phone = models.CharField(max_length=20, blank=True, db_index=True)
     mobile = models.CharField(max_length=20, blank=True, db_index=True)
+    fax = models.CharField(max_length=20, blank=True)
+    phone_unverified = models.BooleanField(
+        default=False, help_text="The phone number is kept as written: it is not valid."
+    )
+    mobile_unverified = models.BooleanField(
+        default=False, help_text="The mobile number is kept as written: it is not valid."
+    )
+    fax_unverified = models.BooleanField(
+        default=False, help_text="The fax number is kept as written: it is not valid."
+    )
     is_primary = models.BooleanField("primary contact", default=False)
     email_opt_out = models.BooleanField("no marketing email", default=False)
     sms_opt_out = models.BooleanField("no marketing SMS", default=False)
@@ -219,15 +339,47 @@ class Contact(PatronModel):
     def get_absolute_url(self):
         return reverse("customers:detail", args=[self.customer_id]) + f"#contact-{self.pk}"
 
+    def clean_fields(self, exclude=None):
+        if self.first_name.strip() or self.last_name.strip():
+            self.name = " ".join(f"{self.first_name} {self.last_name}".split())
+        super().clean_fields(exclude=exclude)
+
+    @property
+    def phone_country(self) -> str:
+        """The country the contact's numbers are read in ("" when none is known)."""
+        from patron.customers.countries import home_country
+
+        if self.country:
+            return self.country
+        customer_country = ""
+        if self.customer_id:
+            customer_country = self.customer.service_country
+        return customer_country or home_country()
+
     def clean(self):
-        from patron.customers.phones import normalise_phone
+        from patron.customers.countries import parse_country
+        from patron.customers.phones import parse_phone
 
         errors = {}
-        for field in ("phone", "mobile"):
+        if self.country:
             try:
-                setattr(self, field, normalise_phone(getattr(self, field)))
+                self.country = parse_country(self.country)
             except ValidationError as exc:
-                errors[field] = exc.messages
+                errors["country"] = exc.messages
+        if "country" not in errors:
+            country = self.phone_country
+            for field in self.PHONE_FIELDS:
+                flag = f"{field}_unverified"
+                try:
+                    # Asking to keep a number that is in fact valid stores it verified.
+                    phone = parse_phone(
+                        getattr(self, field), country, keep_invalid=getattr(self, flag)
+                    )
+                except ValidationError as exc:
+                    errors[field] = exc.messages
+                else:
+                    setattr(self, field, phone.number)
+                    setattr(self, flag, not phone.verified)
         if self.portal_username == "":
             self.portal_username = None
         if self.portal_username and (
