@@ -117,7 +117,7 @@ def test_xlsx_export(actor, people):
     job = export(actor, "", "xlsx")
     workbook = load_workbook(export_path(job.result_summary["file"]), read_only=True)
     rows = list(workbook.worksheets[0].iter_rows(values_only=True))
-    assert rows[0][:3] == ("account_number", "name", "kind")
+    assert rows[0][:3] == ("account_number", "external_reference", "name")
     assert [r[0] for r in rows[1:]] == ["E1", "E2"]
 
 

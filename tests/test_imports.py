@@ -132,10 +132,15 @@ def test_unknown_missing_and_repeated_headers_are_reported_on_row_1(actor, lists
         (
             1,
             "acount_number",
-            "Unknown column “acount_number”. Did you mean “account_number”? "
-            "See docs/import-export.md.",
+            "Unknown column “acount_number”. Did you mean “account_number”? Map it to one "
+            "of Patron's columns, or choose to ignore it, on the column mapping page.",
         ),
-        (1, "Shoe size", "Unknown column “Shoe size”. See docs/import-export.md."),
+        (
+                1,
+                "Shoe size",
+                "Unknown column “Shoe size”. Map it to one of Patron's columns, or choose to "
+                "ignore it, on the column mapping page.",
+            ),
         (1, "name", "The column “name” appears twice."),
     ]
     missing = upload(actor, "account_number,city\nA1,Leeds\n")
@@ -176,7 +181,8 @@ def test_duplicate_account_numbers_in_the_file_and_in_patron(actor, lists):
     CustomerFactory(account_number="EXIST1")
     customer_import = upload(actor, "account_number,name\nA1,Ann\nA1,Bob\nEXIST1,Cat\n\nA2,Dan\n")
     assert errors(customer_import) == [
-        (3, "account_number", "Account number A1 is already used in row 2 of this file."),
+        (3, "account_number", "Account number A1 is already used in row 2 of this file; each customer may "
+            "appear only once."),
         (4, "account_number", "Account number EXIST1 already belongs to a customer in Patron."),
     ]
     assert customer_import.row_count == 4, "the blank row 5 is skipped, not counted"
@@ -198,9 +204,15 @@ def test_invalid_phones_and_emails_name_their_row_and_column(actor, lists):
         (
             3,
             "contact_phone",
-            "“12345” is not a valid phone number. Include the country code, e.g. +44 20 7946 0018.",
+            "“12345” is not a valid number for United Kingdom (GB). Write it as it is dialled "
+            "there, e.g. 0121 234 5678, or with its country code.",
         ),
-        (3, "contact2_mobile", "“not a phone” is not a phone number."),
+        (
+            3,
+            "contact2_mobile",
+            "“not a phone” is not a valid number for United Kingdom (GB). Write it as it is "
+            "dialled there, e.g. 0121 234 5678, or with its country code.",
+        ),
         (4, "contact_name", "Give the contact's name when other contact columns are filled."),
     ]
     assert Contact.objects.count() == 0
@@ -218,13 +230,19 @@ def test_unknown_tags_groups_and_statuses_create_nothing(actor, lists):
         (
             3,
             "status",
-            "There is no status “Dormant”. Create the status first; the import creates none.",
+            "There is no status “Dormant”. Create the status first.",
         ),
-        (3, "tags", "There is no tag “Gold”. Create the tag first; the import creates none."),
+        (
+            3,
+            "tags",
+            "There is no tag “Gold”. Create the tag first, or let the import create the "
+            "missing names (Owners and Administrators).",
+        ),
         (
             3,
             "groups",
-            "There is no group “Londn”. Create the group first; the import creates none.",
+            "There is no group “Londn”. Create the group first, or let the import create the "
+            "missing names (Owners and Administrators).",
         ),
     ]
     assert Tag.objects.count() == tags_before

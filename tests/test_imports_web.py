@@ -57,7 +57,7 @@ def test_a_clean_upload_is_applied_from_its_page(client, owner):
     customer_import.refresh_from_db()
     job_run(customer_import.apply_job_id)
     done = client.get(customer_import.get_absolute_url()).content.decode()
-    assert "Imported 2 customers from ok.csv." in done
+    assert "Imported ok.csv: created 2, updated 0." in done
     assert set(Customer.objects.values_list("account_number", flat=True)) == {"W1", "W2"}
 
 

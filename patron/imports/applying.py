@@ -34,6 +34,7 @@ from patron.customfields.models import CustomField
 from patron.customfields.values import display_value
 from patron.events.models import Event
 from patron.groups.models import Group
+from patron.imports.matching import _midday
 from patron.search import index as search_index
 
 
@@ -344,6 +345,8 @@ class CustomerRowsWriter:
         self._actor_locked = False
         self.cell = cell_converter()
         self.custom_labels = dict(CustomField.objects.values_list("key", "label"))
+        # Account number → id of every customer this import wrote (for referrers).
+        self.numbers: dict[str, int] = {}
 
     # Each event's `changes` is written as JSON text built from pieces, the same text
     # `json.dumps` gives for the dict, with the parts shared by many rows made once.
@@ -367,14 +370,18 @@ class CustomerRowsWriter:
         text = (
             f'{{"account_number": [null, {encode_basestring_ascii(row.account_number)}], '
             f'"name": [null, {encode_basestring_ascii(name)}], "status": [null, {status_text}]'
-            f"{self._names_json('tags', row.tags)}{self._names_json('groups', row.groups)}"
+            f"{self._names_json('tags', row.tags or [])}"
+            f"{self._names_json('groups', row.groups or [])}"
         )
-        if row.contacts:
-            names = ", ".join(encode_basestring_ascii(c["name"]) for c in row.contacts)
+        people = [c for c in row.contacts if c]
+        if people:
+            names = ", ".join(encode_basestring_ascii(c["name"]) for c in people)
             text += f', "contacts": [[], [{names}]]'
         if row.custom:
             # Custom values by their field's label, as the Custom tab's own events show them.
             for key, value in row.custom.items():
+                if value is None:
+                    continue
                 label = encode_basestring_ascii(self.custom_labels.get(key, key))
                 shown = encode_basestring_ascii(display_value(None, value))
                 text += f", {label}: [null, {shown}]"
@@ -398,6 +405,27 @@ class CustomerRowsWriter:
         self.mode.lock(ContentType, [self.content_type], "content type")
         self._actor_locked = True
 
+    def _creation_values(self, row) -> dict:
+        """The row's customer fields for a new customer: defaults for the empty cells
+        an update would leave alone, and referrers from earlier rows resolved."""
+        values = row.values
+        if row.blank or "created" in values or "archived" in values or "referred_by_id" in values:
+            values = dict(values)
+            if "created" in values:
+                values["created"] = _adapt(_midday(values["created"]))
+            elif "created" in row.blank:
+                values["created"] = self.now_db
+            if "status_since" in values:
+                values["status_since"] = _adapt(values["status_since"])
+            elif "status_since" in row.blank:
+                values["status_since"] = self.today_db
+            if "archived" in values:
+                values["archived_at"] = self.now_db if values["archived"] else None
+            referrer = values.get("referred_by_id")
+            if isinstance(referrer, tuple):
+                values["referred_by_id"] = self.numbers[referrer[1]]
+        return values
+
     def write(self, chunk: Iterable) -> int:
         chunk = list(chunk)
         if not chunk:
@@ -409,8 +437,11 @@ class CustomerRowsWriter:
                 row.account_number = number
                 self.taken[number] = row.row
         ids = self.ids.take(len(chunk))
+        for row, pk in zip(chunk, ids, strict=True):
+            self.numbers[row.account_number] = pk
         cell = self.cell
-        value_names = tuple(chunk[0].values)
+        first = self._creation_values(chunk[0])
+        value_names = tuple(first)
         with_custom = chunk[0].custom is not None
         if with_custom:
             value_names += ("custom_fields",)
@@ -418,7 +449,7 @@ class CustomerRowsWriter:
         customers, contacts, tags, memberships, history, events = [], [], [], [], [], []
         statuses, tag_ids, group_ids, group_set_ids = set(), set(), set(), set()
         for row, pk in zip(chunk, ids, strict=True):
-            values = row.values
+            values = first if row is chunk[0] else self._creation_values(row)
             status_id = row.status.id
             statuses.add(status_id)
             name = values["name"]
@@ -429,17 +460,20 @@ class CustomerRowsWriter:
                 *[cell(v) for v in values.values()],
             ]
             if with_custom:
-                customer.append(cell(json.dumps(row.custom)))
+                custom = {k: v for k, v in row.custom.items() if v is not None}
+                customer.append(cell(json.dumps(custom)))
             customers.append(customer)
             for contact in row.contacts:
+                if contact is None:
+                    continue
                 if contact_names is None:
                     contact_names = tuple(contact)
                 contacts.append((pk, *[cell(v) for v in contact.values()]))
-            for tag in row.tags:
+            for tag in row.tags or ():
                 tag_id = tag.id
                 tag_ids.add(tag_id)
                 tags.append((pk, tag_id))
-            for group in row.groups:
+            for group in row.groups or ():
                 cells = self._group_cell(group)
                 group_ids.add(cells[0])
                 group_set_ids.add(cells[1])
@@ -530,8 +564,8 @@ class CustomerRowsWriter:
             return
         self._lock_actor()
         self.mode.lock(Status, statuses, "status")
-        self.mode.lock(CustomerClass, {r.values["customer_class_id"] for r in chunk}, "class")
-        self.mode.lock(Department, {r.values["department_id"] for r in chunk}, "department")
+        self.mode.lock(CustomerClass, {r.values.get("customer_class_id") for r in chunk}, "class")
+        self.mode.lock(Department, {r.values.get("department_id") for r in chunk}, "department")
         self.mode.lock(Tag, tag_ids, "tag")
         self.mode.lock(GroupSet, group_set_ids, "group set")
         self.mode.lock(Group, group_ids, "group")

@@ -31,34 +31,18 @@ from patron.customers.models import Contact, Customer, CustomerTag, GroupMembers
 from patron.customers.selection import selection_data
 from patron.customfields.exports import custom_field_columns, custom_field_export_value
 from patron.groups.models import Group
+from patron.imports import columns as imports_columns
 from patron.imports.columns import (
-    COLUMN_NAMES,
-    CONTACT_FIELDS,
     CONTACT_PREFIXES,
     CUSTOM_FIELD_PREFIX,
     LIST_SEPARATOR,
+    column_names,
 )
 from patron.imports.storage import storage_dir
 from patron.tags.models import Tag
 
 FORMATS = {"csv": "CSV", "xlsx": "Excel (XLSX)"}
 PAGE = 2000
-CUSTOMER_VALUES = [
-    "pk",
-    "account_number",
-    "name",
-    "kind",
-    "status__name",
-    "customer_class__name",
-    "department__name",
-    "service_street",
-    "service_city",
-    "service_postcode",
-    "service_country",
-    "notes",
-    "created",
-    "custom_fields",
-]
 
 
 def export_queryset(actor: Actor, data: QueryDict):
@@ -110,13 +94,59 @@ def validate_export(actor: Actor, params: dict) -> dict:
     return {"format": file_format, "filter": {key: data.getlist(key) for key in sorted(data)}}
 
 
+# Export column → how its value is read from the customer row (`values()` keys).
+CUSTOMER_SOURCES = {
+    "account_number": "account_number",
+    "external_reference": "external_reference",
+    "name": "name",
+    "first_name": "first_name",
+    "last_name": "last_name",
+    "company": "company_name",
+    "kind": "kind",
+    "status": "status__name",
+    "status_since": "status_since",
+    "class": "customer_class__name",
+    "department": "department__name",
+    "street": "service_street",
+    "city": "service_city",
+    "region": "service_region",
+    "postcode": "service_postcode",
+    "country": "service_country",
+    "latitude": "latitude",
+    "longitude": "longitude",
+    "billing_street": "billing_street",
+    "billing_city": "billing_city",
+    "billing_region": "billing_region",
+    "billing_postcode": "billing_postcode",
+    "billing_country": "billing_country",
+    "tax_number": "tax_number",
+    "notes": "notes",
+    "referred_by": "referred_by__account_number",
+    "archived": "archived",
+    "created": "created",
+}
+CONTACT_SOURCES = {"name", "first_name", "last_name", "title", "email", "phone", "mobile", "fax"}
+
+
 def export_header() -> tuple[list[str], list[str]]:
-    """(column names, custom field keys)."""
+    """(column names, custom field keys): every column an import accepts."""
     custom = [key for key, _label in custom_field_columns()]
-    return [*COLUMN_NAMES, "created", *(f"{CUSTOM_FIELD_PREFIX}{k}" for k in custom)], custom
+    return [*column_names(), *(f"{CUSTOM_FIELD_PREFIX}{k}" for k in custom)], custom
 
 
-def _related(ids: list[int], tag_names: dict, group_names: dict):
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if hasattr(value, "hour"):  # the joining date
+        return value.date().isoformat()
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value) if not isinstance(value, str) else value
+
+
+def _related(ids: list[int], tag_names: dict, group_names: dict, contact_fields: list[str]):
     """Tags, groups and the first contacts of a page of customers: three queries."""
     tags, groups, contacts = defaultdict(list), defaultdict(list), defaultdict(list)
     for customer_id, tag_id in CustomerTag.objects.filter(customer_id__in=ids).values_list(
@@ -127,23 +157,27 @@ def _related(ids: list[int], tag_names: dict, group_names: dict):
         "customer_id", "group_id"
     ):
         groups[customer_id].append(group_names.get(group_id, ""))
-    fields = [f for f, _, _ in CONTACT_FIELDS]
     for customer_id, *values in (
         Contact.objects.filter(customer_id__in=ids)
         .order_by("customer_id", "-is_primary", "name", "id")
-        .values_list("customer_id", *fields)
+        .values_list("customer_id", *contact_fields)
     ):
         if len(contacts[customer_id]) < len(CONTACT_PREFIXES):
-            contacts[customer_id].append(values)
+            contacts[customer_id].append([_cell(v) for v in values])
     return tags, groups, contacts
 
 
 def export_rows(queryset, custom_keys: list[str], progress=None):
     """Each customer as a list of cell values, in export-column order, a page at a time."""
-    values = queryset.order_by("pk").values_list(*CUSTOMER_VALUES)
+    customer_columns = [c.name for c in imports_columns.customer_columns()]
+    lists = {"tags", "groups"}
+    sources = [CUSTOMER_SOURCES[c] for c in customer_columns if c not in lists]
+    tags_at = customer_columns.index("tags")
+    contact_fields = [f for f, _, _ in imports_columns.contact_fields()]
+    values = queryset.order_by("pk").values_list("pk", "created", "custom_fields", *sources)
     last = 0
     done = 0
-    blank_contact = [""] * len(CONTACT_FIELDS)
+    blank_contact = [""] * len(contact_fields)
     separator = f"{LIST_SEPARATOR} "
     # Names are looked up here rather than joined, which keeps the per-page queries on
     # their (customer, …) indexes.
@@ -154,17 +188,19 @@ def export_rows(queryset, custom_keys: list[str], progress=None):
         if not page:
             return
         ids = [row[0] for row in page]
-        tags, groups, contacts = _related(ids, tag_names, group_names)
+        tags, groups, contacts = _related(ids, tag_names, group_names, contact_fields)
         for row in page:
             pk = row[0]
-            cells = list(row[1:12])
-            cells.append(separator.join(sorted(tags.get(pk, []))))
-            cells.append(separator.join(sorted(groups.get(pk, []))))
+            cells = [_cell(v) for v in row[3:]]
+            cells[tags_at:tags_at] = [
+                separator.join(sorted(tags.get(pk, []))),
+                separator.join(sorted(groups.get(pk, []))),
+            ]
             people = contacts.get(pk, [])
             for index in range(len(CONTACT_PREFIXES)):
                 cells.extend(people[index] if index < len(people) else blank_contact)
-            cells.append(row[12].date().isoformat())
-            holder = SimpleNamespace(custom_fields=row[13])
+            cells.append(row[1].date().isoformat())
+            holder = SimpleNamespace(custom_fields=row[2])
             cells.extend(custom_field_export_value(holder, key) for key in custom_keys)
             yield ["" if c is None else c for c in cells]
         last = ids[-1]

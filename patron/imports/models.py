@@ -33,6 +33,19 @@ class CustomerImport(models.Model):
         READY = "ready", "Ready to apply"
         APPLIED = "applied", "Applied"
 
+    class Mode(models.TextChoices):
+        CREATE = "create", "Create only"
+        UPDATE = "update", "Update existing"
+        CREATE_OR_UPDATE = "create_or_update", "Create or update"
+
+    class MatchOn(models.TextChoices):
+        ACCOUNT_NUMBER = "account_number", "Account number"
+        EXTERNAL_REFERENCE = "external_reference", "External reference"
+
+    class OnError(models.TextChoices):
+        ALL_OR_NOTHING = "all_or_nothing", "All or nothing"
+        VALID_ROWS = "valid_rows", "Apply the valid rows"
+
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -49,6 +62,34 @@ class CustomerImport(models.Model):
     )
     preview = models.JSONField(default=list, blank=True, help_text="The first rows, as read.")
     created_count = models.PositiveIntegerField(default=0)
+    # The options, chosen at upload and changeable until the file is applied.
+    mode = models.CharField(max_length=20, choices=Mode.choices, default=Mode.CREATE)
+    match_on = models.CharField(
+        max_length=20, choices=MatchOn.choices, default=MatchOn.ACCOUNT_NUMBER
+    )
+    on_error = models.CharField(
+        max_length=20, choices=OnError.choices, default=OnError.ALL_OR_NOTHING
+    )
+    create_missing = models.BooleanField(
+        default=False, help_text="Create the tags, groups, classes... the file names."
+    )
+    keep_invalid_phones = models.BooleanField(
+        default=False, help_text="Keep a phone number that is not valid as written, unverified."
+    )
+    headers = models.JSONField(default=list, blank=True, help_text="The file's header row.")
+    mapping = models.JSONField(
+        default=dict, blank=True, help_text="The file's headers mapped to Patron's columns."
+    )
+    # What the dry run found (and the apply did).
+    summary = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Counts: to_create, to_update, unchanged, rejected; missing names; notes.",
+    )
+    updated_count = models.PositiveIntegerField(default=0)
+    unchanged_count = models.PositiveIntegerField(default=0)
+    rejected_count = models.PositiveIntegerField(default=0)
+    rejected_name = models.CharField(max_length=100, blank=True, editable=False)
     check_job = models.ForeignKey(
         "jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -76,3 +117,34 @@ class CustomerImport(models.Model):
         from patron.imports.storage import storage_dir
 
         return storage_dir("imports") / self.stored_name
+
+    @property
+    def rejected_path(self):
+        from patron.imports.storage import storage_dir
+
+        return storage_dir("imports") / self.rejected_name if self.rejected_name else None
+
+
+class ColumnMapping(models.Model):
+    """How the headers of one kind of file map to Patron's columns, remembered.
+
+    Files exported from the same old system have the same header row; the
+    mapping a user chose for the first is offered for the next, keyed by the
+    headers (normalised, in order). `mapping` maps each header as written to a
+    Patron column name, or to "" for a column to ignore.
+    """
+
+    signature = models.CharField(max_length=64, unique=True)
+    headers = models.JSONField(default=list)
+    mapping = models.JSONField(default=dict)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_by_label = models.CharField(max_length=200, blank=True)
+    modified = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "import column mapping"
+
+    def __str__(self):
+        return f"Column mapping for {len(self.headers)} headers"

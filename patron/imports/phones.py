@@ -25,6 +25,7 @@ from phonenumbers import COUNTRY_CODE_TO_REGION_CODE, PhoneMetadata, geocoder
 
 from patron.customers.phones import normalise_phone
 
+PHONE_LENGTH = 20  # Contact.phone and Contact.mobile
 E164 = re.compile(r"\+([1-9]\d{6,14})")
 # Fixed line and mobile first: they decide almost every real number quickly.
 TYPE_DESCS = (
@@ -109,20 +110,31 @@ def _valid(raw: str, region: str | None) -> phonenumbers.PhoneNumber | None:
 
 
 class PhoneNormaliser:
-    """`normalise(raw)` → (E.164 or "", error message or None); remembers what it computed."""
+    """`normalise(raw, country)` → (E.164 or "", error message or None); remembers what it
+    computed. A number without a country code is read in `country` (the contact's or
+    customer's), else in the installation's region."""
 
     def __init__(self, region: str | None = None):
         self.region = region or settings.PATRON_PHONE_REGION
         self._countries: dict[int, list[_Region] | None] = {}
 
-    def normalise(self, raw: str) -> tuple[str, str | None]:
+    def normalise(self, raw: str, country: str | None = None) -> tuple[str, str | None]:
         match = E164.fullmatch(raw)
         if match and self.quick_valid(match.group(1)):
             return raw, None
         try:
-            return normalise_phone(raw, self.region), None
+            return normalise_phone(raw, country or self.region), None
         except ValidationError as exc:
             return "", exc.messages[0]
+
+    @staticmethod
+    def can_keep(raw: str) -> bool:
+        """Whether a number that is not valid can be stored as written (it must fit)."""
+        return len(raw) <= PHONE_LENGTH
+
+    @staticmethod
+    def kept(raw: str) -> str:
+        return raw
 
     def reading_without_plus(self, digits: str) -> tuple[Reading | None, Reading | None]:
         """How to read `digits` (no "+"): (international, national) readings.
