@@ -11,6 +11,7 @@ from rest_framework.routers import DefaultRouter
 from patron.accounts.api import RoleViewSet, TokenViewSet, UserViewSet
 from patron.banners.api import BannerRuleViewSet
 from patron.calls.api import CallLogViewSet
+from patron.catalogue.api import InventoryTypeViewSet, ServiceViewSet, TaxRateViewSet
 from patron.classes.api import CustomerClassViewSet
 from patron.customers.api import ContactViewSet, CustomerViewSet
 from patron.customfields.api import CustomFieldViewSet
@@ -19,9 +20,11 @@ from patron.events.api import EventViewSet
 from patron.groups.api import GroupSetViewSet, GroupViewSet
 from patron.imports.api import CustomerImportViewSet, ExportViewSet, PhoneListViewSet
 from patron.jobs.api import JobViewSet
+from patron.ledger.api import CustomerLedgerViewSet
 from patron.notes.api import NoteViewSet
 from patron.segments.api import SegmentViewSet
 from patron.statuses.api import StatusViewSet
+from patron.subscriptions.api import CustomerServiceViewSet
 from patron.tags.api import TagViewSet
 from patron.tasks.api import TaskViewSet
 from patron.tickets.api import TicketViewSet
@@ -50,6 +53,12 @@ router.register("tickets", TicketViewSet, basename="ticket")
 router.register("custom-fields", CustomFieldViewSet, basename="customfield")
 router.register("banners", BannerRuleViewSet, basename="bannerrule")
 router.register("calls", CallLogViewSet, basename="calllog")
+router.register("services", ServiceViewSet, basename="service")
+router.register("tax-rates", TaxRateViewSet, basename="taxrate")
+router.register("inventory-types", InventoryTypeViewSet, basename="inventorytype")
+router.register(
+    r"customers/(?P<customer_pk>\d+)/services", CustomerServiceViewSet, basename="customerservice"
+)
 
 
 class SchemaView(SpectacularAPIView):
@@ -73,6 +82,11 @@ class DocsView(SpectacularSwaggerView):
 
 
 urlpatterns = [
+    path(
+        "customers/<int:customer_pk>/ledger/",
+        CustomerLedgerViewSet.as_view({"get": "list", "post": "create"}),
+        name="customer-ledger",
+    ),
     path("", include(router.urls)),
     path("schema/", SchemaView.as_view(), name="api-schema"),
     path("docs/", DocsView.as_view(url_name="api-schema"), name="api-docs"),

@@ -111,6 +111,9 @@ INSTALLED_APPS = [
     "patron.jobs",
     "patron.search",
     "patron.imports",
+    "patron.ledger",
+    "patron.catalogue",
+    "patron.subscriptions",
     "patron.ops",
 ]
 
@@ -254,6 +257,9 @@ PATRON_PHONE_REGION = PATRON_DEFAULT_COUNTRY
 PATRON_LOGIN_MAX_FAILURES = env_int("PATRON_LOGIN_MAX_FAILURES", 5)
 PATRON_LOGIN_LOCK_MINUTES = env_int("PATRON_LOGIN_LOCK_MINUTES", 15)
 PATRON_TOKEN_DAYS = env_int("PATRON_TOKEN_DAYS", 365)
+# Money (docs/billing.md): the one currency, and whether catalogue prices include tax.
+PATRON_CURRENCY = env("PATRON_CURRENCY", "GBP").strip().upper()
+PATRON_PRICES_INCLUDE_TAX = env_bool("PATRON_PRICES_INCLUDE_TAX", False)
 PATRON_EXPORT_RETENTION_DAYS = env_int("PATRON_EXPORT_RETENTION_DAYS", 7)
 # The segment language's limits (docs/segments.md): brackets and `not` nested at most
 # this deep, and at most this many terms in one query.

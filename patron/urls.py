@@ -33,6 +33,9 @@ urlpatterns = [
     path("config/departments/", include("patron.departments.urls")),
     path("config/custom-fields/", include("patron.customfields.urls")),
     path("config/banners/", include("patron.banners.urls")),
+    path("config/catalogue/", include("patron.catalogue.urls")),
     path("calls/", include("patron.calls.urls")),
+    path("ledger/", include("patron.ledger.urls")),
+    path("subscriptions/", include("patron.subscriptions.urls")),
     path("api/", include("patron.api")),
 ]

@@ -13,9 +13,11 @@ from patron.accounts.models import Role
 
 # Configuration lists that only Owners and Administrators manage (ACC-2).
 LIST_APPS = ("tags", "groups", "statuses", "classes", "departments", "customfields", "banners")
+# Money that only Owners and Administrators manage: the catalogue, ledger adjustments.
+MONEY_APPS = ("catalogue", "ledger")
 CUSTOMER_MODELS = ("customer", "contact", "customertag", "groupmembership", "statuschange")
 # Work on customers that Staff do every day: notes, tasks, tickets, calls, segments, jobs.
-WORK_APPS = ("notes", "tasks", "tickets", "calls", "segments", "jobs")
+WORK_APPS = ("notes", "tasks", "tickets", "calls", "segments", "jobs", "subscriptions")
 
 
 def _perms(q: Q):
@@ -24,7 +26,14 @@ def _perms(q: Q):
 
 def default_permissions() -> dict[str, object]:
     patron_apps = Q(
-        content_type__app_label__in=[*LIST_APPS, *WORK_APPS, "customers", "events", "accounts"]
+        content_type__app_label__in=[
+            *LIST_APPS,
+            *MONEY_APPS,
+            *WORK_APPS,
+            "customers",
+            "events",
+            "accounts",
+        ]
     )
     view_all = (
         Q(codename__startswith="view_")
@@ -43,7 +52,9 @@ def default_permissions() -> dict[str, object]:
     user_admin = Q(content_type__app_label="accounts") & ~Q(codename__startswith="view_")
     return {
         Role.ADMINISTRATOR: _perms(
-            view_all | customer_work | Q(content_type__app_label__in=[*LIST_APPS, *WORK_APPS])
+            view_all
+            | customer_work
+            | Q(content_type__app_label__in=[*LIST_APPS, *MONEY_APPS, *WORK_APPS])
         ).exclude(user_admin),
         Role.STAFF: _perms(view_all | (customer_work & ~Q(codename__startswith="delete_customer"))),
         Role.READ_ONLY: _perms(view_all),

@@ -23,6 +23,9 @@ CONFIGURATION = [
     ("Departments", "departments:list", "departments.view_department"),
     ("Custom fields", "customfields:list", "customfields.view_customfield"),
     ("Alert banners", "banners:list", "banners.view_bannerrule"),
+    ("Service catalogue", "catalogue:service_list", "catalogue.view_service"),
+    ("Tax rates", "catalogue:taxrate_list", "catalogue.view_taxrate"),
+    ("Inventory types", "catalogue:inventorytype_list", "catalogue.view_inventorytype"),
 ]
 ADMINISTRATION = [
     ("Users", "accounts:user_list", "accounts.view_user"),

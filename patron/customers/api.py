@@ -25,6 +25,7 @@ from patron.customers.models import (
 from patron.departments.models import Department
 from patron.groups import services as group_services
 from patron.groups.models import Group
+from patron.ledger.api import BalanceField  # hinge: the ledger's balance on the customer
 from patron.statuses.models import Status
 from patron.tags.models import Tag
 
@@ -88,6 +89,7 @@ class CustomerSerializer(PatronModelSerializer):
     contacts = NestedContactSerializer(many=True, required=False)
     status_name = serializers.CharField(source="status.name", read_only=True)
     account_number = serializers.CharField(required=False, max_length=30)
+    balance = BalanceField()
 
     class Meta:
         model = Customer
@@ -115,6 +117,7 @@ class CustomerSerializer(PatronModelSerializer):
             "notes",
             "archived",
             "archived_at",
+            "balance",
             "tags",
             "groups",
             "contacts",
@@ -231,7 +234,7 @@ class CustomerViewSet(PatronViewSet):
     serializer_class = CustomerSerializer
     filterset_class = CustomerFilterSet
     select_related = ("status",)
-    prefetch_related = ("tags", "groups", "contacts")
+    prefetch_related = ("tags", "groups", "contacts", "balances")
     action_perms = {
         "status": ["customers.change_customer"],
         "archive": ["customers.change_customer"],
