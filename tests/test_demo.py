@@ -10,18 +10,14 @@ from django.utils import timezone
 from patron.accounts.models import User
 from patron.classes.models import CustomerClass
 from patron.customers.models import Contact, Customer, GroupMembership, StatusChange
-from patron.demo import (
-    CEASE_REASONS,
-    DEMO_USERS,
-    SUSPEND_REASONS,
-    TAGS,
-    DemoRefused,
-    ensure_defaults,
-    load_demo,
-)
 from patron.departments.models import Department
 from patron.events.models import Event
 from patron.groups.models import Group, GroupSet
+from patron.ops.defaults import ensure_defaults
+from patron.ops.demo import DemoRefused, load_demo
+from patron.ops.demo.lifecycle import CEASE_REASONS, SUSPEND_REASONS
+from patron.ops.demo.lists import TAGS
+from patron.ops.demo.people import DEMO_USERS
 from patron.statuses.models import Status
 from patron.tags.models import Tag
 

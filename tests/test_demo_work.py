@@ -8,9 +8,9 @@ from patron.banners.overview import banners_for
 from patron.calls.models import CallLog
 from patron.customers.models import Customer
 from patron.customfields.models import CustomField
-from patron.demo import load_demo
 from patron.events.models import Event
 from patron.notes.models import Note
+from patron.ops.demo import load_demo
 from patron.tasks.models import Task
 from patron.tickets.models import Ticket
 

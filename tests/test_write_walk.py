@@ -52,7 +52,6 @@ from patron.customers import services as customer_services
 from patron.customers.models import Contact, Customer
 from patron.customfields.models import CustomField
 from patron.customfields.services import custom_field_create
-from patron.demo import load_demo
 from patron.departments.models import Department
 from patron.events.models import Event
 from patron.groups import services as group_services
@@ -64,6 +63,7 @@ from patron.jobs.bulk.engine import kind_for
 from patron.jobs.models import Job
 from patron.jobs.services import job_enqueue, job_run
 from patron.notes.models import Note
+from patron.ops.demo import load_demo
 from patron.segments import services as segment_services
 from patron.segments.models import Segment
 from patron.statuses.models import Status

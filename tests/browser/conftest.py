@@ -94,7 +94,7 @@ def chromium():
 @pytest.fixture(autouse=True)
 def _fresh_installation(transactional_db):
     """Browser tests run on a transactional database holding a fresh installation."""
-    from patron.demo import ensure_defaults
+    from patron.ops.defaults import ensure_defaults
 
     ensure_defaults()
 

@@ -1,15 +1,12 @@
 from django.db import migrations
 
+from patron.groups.defaults import DEFAULT_GROUP_SET
+
 
 def create_default_set(apps, schema_editor):
     GroupSet = apps.get_model("groups", "GroupSet")
     if not GroupSet.objects.exists():
-        GroupSet.objects.create(
-            name="Customer group",
-            description="The main grouping of customers; each customer is in at most one.",
-            single_choice=True,
-            position=10,
-        )
+        GroupSet.objects.create(**DEFAULT_GROUP_SET)
 
 
 class Migration(migrations.Migration):

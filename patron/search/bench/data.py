@@ -287,9 +287,9 @@ def _lookup_table(name: str, values: list) -> None:
 def _reference_data(data: BenchData) -> None:
     """Owner, statuses, tags and groups, through the ORM (a few hundred rows)."""
     from patron.accounts.models import Role, User
-    from patron.demo import ensure_defaults
     from patron.groups.models import Group, GroupSet
     from patron.groups.services import set_group_path
+    from patron.ops.defaults import ensure_defaults
     from patron.statuses.models import Status
     from patron.tags.models import Tag
 

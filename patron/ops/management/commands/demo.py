@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from patron.customers.models import Customer
-from patron.demo import DEMO_CUSTOMERS, DEMO_SEED, DemoRefused, load_demo
+from patron.ops.demo import DEMO_CUSTOMERS, DEMO_SEED, DemoRefused, load_demo
 
 
 class Command(BaseCommand):
