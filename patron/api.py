@@ -6,10 +6,11 @@ from django.urls import include, path
 from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny, IsAuthenticated
-from rest_framework.routers import DefaultRouter
+from rest_framework.routers import DefaultRouter, SimpleRouter
 
 from patron.accounts.api import RoleViewSet, TokenViewSet, UserViewSet
 from patron.banners.api import BannerRuleViewSet
+from patron.bulk.api import BulkViewSet
 from patron.calls.api import CallLogViewSet
 from patron.catalogue.api import InventoryTypeViewSet, ServiceViewSet, TaxRateViewSet
 from patron.classes.api import CustomerClassViewSet
@@ -53,6 +54,11 @@ router.register("tickets", TicketViewSet, basename="ticket")
 router.register("custom-fields", CustomFieldViewSet, basename="customfield")
 router.register("banners", BannerRuleViewSet, basename="bannerrule")
 router.register("calls", CallLogViewSet, basename="calllog")
+# The bulk actions answer under /api/jobs/ beside the jobs they start (bulk/, bulk/preview/,
+# bulk-tag/, <id>/undo/). A router takes one viewset per name: this one keeps theirs
+# (job-bulk, job-undo, …).
+bulk_router = SimpleRouter()
+bulk_router.register("jobs", BulkViewSet, basename="job")
 router.register("services", ServiceViewSet, basename="service")
 router.register("tax-rates", TaxRateViewSet, basename="taxrate")
 router.register("inventory-types", InventoryTypeViewSet, basename="inventorytype")
@@ -88,6 +94,7 @@ urlpatterns = [
         name="customer-ledger",
     ),
     path("", include(router.urls)),
+    path("", include(bulk_router.urls)),
     path("schema/", SchemaView.as_view(), name="api-schema"),
     path("docs/", DocsView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -109,6 +109,7 @@ INSTALLED_APPS = [
     "patron.tasks",
     "patron.tickets",
     "patron.jobs",
+    "patron.bulk",
     "patron.search",
     "patron.imports",
     "patron.ledger",

@@ -4,6 +4,9 @@ from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from patron.bulk import urls as bulk_urls
+from patron.jobs import urls as jobs_urls
+
 
 class FaviconView(RedirectView):
     """Browsers ask for /favicon.ico on pages without a <link rel="icon"> (the API's JSON)."""
@@ -21,7 +24,8 @@ urlpatterns = [
     path("customers/", include("patron.customers.urls")),
     path("events/", include("patron.events.urls")),
     path("segments/", include("patron.segments.urls")),
-    path("jobs/", include("patron.jobs.urls")),
+    # The jobs pages and the bulk pages that start jobs, in one `jobs` namespace.
+    path("jobs/", include(([*jobs_urls.urlpatterns, *bulk_urls.urlpatterns], "jobs"))),
     path("imports/", include("patron.imports.urls")),
     path("notes/", include("patron.notes.urls")),
     path("tasks/", include("patron.tasks.urls")),

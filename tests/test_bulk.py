@@ -7,13 +7,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from patron.bulk import engine
+from patron.bulk.engine import bulk_preview, kind_for
 from patron.core.actor import Actor
 from patron.core.errors import ValidationError
 from patron.customers.models import Customer, CustomerTag, GroupMembership, StatusChange
 from patron.customers.services import customer_tag_add
 from patron.events.models import Event
-from patron.jobs.bulk import engine
-from patron.jobs.bulk.engine import bulk_preview, kind_for
 from patron.jobs.models import Job, JobChange, JobFailure
 from patron.jobs.services import job_enqueue, job_run
 from patron.statuses.models import Status
@@ -518,7 +518,7 @@ def test_undo_of_someone_elses_job_needs_to_see_it(owner, staff, vip, four):
 
 def test_crash_midway_leaves_nothing_and_the_retry_applies_once(actor, vip, four, monkeypatch):
     """A job that dies after its writes, before commit, leaves no trace; the rerun applies once."""
-    from patron.jobs.bulk import sql
+    from patron.bulk import sql
 
     real = sql.insert_events
     calls = []

@@ -12,16 +12,17 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils.html import strip_tags
 
+from patron.bulk import engine
+from patron.bulk.actions import ScheduleStatus
+from patron.bulk.engine import bulk_preview, kind_for
 from patron.core.actor import Actor
 from patron.core.errors import ValidationError
 from patron.customers import services
 from patron.customers.models import Customer, GroupMembership, StatusChange
 from patron.events.models import Event
-from patron.jobs.bulk import engine
-from patron.jobs.bulk.actions import ScheduleStatus
-from patron.jobs.bulk.engine import bulk_preview, kind_for
 from patron.jobs.models import Job, JobChange
 from patron.jobs.services import job_enqueue, job_run
+from patron.ops.schedule import scheduled_pass
 from patron.statuses.models import Status
 from tests.factories import CustomerFactory, GroupFactory, StatusFactory
 
@@ -145,10 +146,10 @@ def test_scheduler_applies_every_scheduled_change_on_the_day_once(actor):
     assert job.result_summary["changed"] == 40
     day_before = datetime.datetime(2026, 3, 8, 23, 0)
     with time_machine.travel(day_before, tick=False):
-        assert services.status_schedule_run()["applied"] == 0
+        assert scheduled_pass()["applied"] == 0
     with time_machine.travel(datetime.datetime(2026, 3, 9, 6, 0), tick=False):
-        assert services.status_schedule_run()["applied"] == 40
-        assert services.status_schedule_run()["applied"] == 0
+        assert scheduled_pass()["applied"] == 40
+        assert scheduled_pass()["applied"] == 0
     moved = Customer.objects.filter(pk__in=ids(customers))
     assert set(moved.values_list("status__name", "status_since")) == {("Suspended", DUE)}
     assert set(

@@ -6,10 +6,10 @@ import pytest
 from django.urls import reverse
 from django.utils.html import strip_tags
 
+from patron.bulk.engine import UNDO_KIND, kind_for
 from patron.core.actor import Actor
 from patron.customers.models import CustomerTag, GroupMembership
 from patron.events.models import Event
-from patron.jobs.bulk.engine import UNDO_KIND, kind_for
 from patron.jobs.models import Job
 from patron.jobs.services import job_enqueue, job_run
 from tests.factories import CustomerFactory, GroupFactory, GroupSetFactory, TagFactory
@@ -148,14 +148,19 @@ def test_preview_lists_single_choice_conflicts(client, staff, three):
 
 
 def test_bulk_tag_view_still_starts_a_job(client, staff, vip, three):
-    """The older bulk tag form of the customer list keeps working."""
+    """The older bulk tag form of the customer list keeps working: it starts the bulk action
+    "Add the tag", whose page offers Undo once it has run."""
     client.force_login(staff)
     response = client.post(
         reverse("jobs:bulk_tag"), {"tag": vip.pk, "action": "add", "query": "city=Leeds"}
     )
     job = Job.objects.get()
     assert response["Location"] == job.get_absolute_url()
-    assert job.kind == "customers.bulk_tag"
+    assert job.kind == kind_for("add_tag")
+    job_run(job.pk)
+    page = client.get(job.get_absolute_url()).content.decode()
+    assert 'data-testid="job-undo"' in page
+    assert "list filter city=Leeds" in page
 
 
 # --- API -----------------------------------------------------------------------------------

@@ -14,14 +14,14 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from patron.bulk import engine
+from patron.bulk.engine import kind_for
 from patron.customers import services as customer_services
 from patron.customers.models import Customer
 from patron.events.models import Event
 from patron.events.templatetags.patron_events import event_changes
 from patron.imports.phone_lists import phone_list_apply
 from patron.imports.services import import_apply_start, import_upload
-from patron.jobs.bulk import engine
-from patron.jobs.bulk.engine import kind_for
 from patron.jobs.services import job_enqueue, job_run
 from patron.ops.demo import load_demo
 from patron.statuses.models import Status

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from patron.core.actor import Actor
 from patron.customers.models import CustomerTag
-from patron.jobs import dispatch, registry, services
+from patron.jobs import dispatch, live, services
 from patron.jobs.models import Job
 from patron.jobs.registry import job_type
 from patron.jobs.runner import MAINTENANCE_SECONDS
@@ -36,7 +36,7 @@ def tag_then_hand_back(job, context):
     """Writes a tag link, then its process starts stopping: back to the queue at the checkpoint."""
     CustomerTag.objects.create(customer_id=job.params["customer"], tag_id=job.params["tag"])
     context.progress(1, 2)
-    registry.request_live_handback()
+    live.request_live_handback()
     context.check_cancelled()
     return {"message": "should not get here"}
 
@@ -44,7 +44,7 @@ def tag_then_hand_back(job, context):
 @job_type("tests.chunked_hand_back", label="Chunked hand back", atomic=False)
 def chunked_hand_back(job, context):
     context.progress(5, 10)
-    registry.request_live_handback()
+    live.request_live_handback()
     context.check_cancelled()
     return {"message": "should not get here"}
 
@@ -64,8 +64,8 @@ def job(owner, sent):
     customer = CustomerFactory()
     return job_enqueue(
         actor=Actor(user=owner),
-        kind="customers.bulk_tag",
-        params={"tag": tag.pk, "customers": [customer.pk]},
+        kind="customers.bulk_add_tag",
+        params={"tag": tag.pk, "ids": [customer.pk]},
     )
 
 
@@ -191,11 +191,11 @@ def test_a_lost_worker_on_the_last_attempt_says_the_job_will_fail(job, settings,
 def test_a_job_running_in_this_process_is_never_lost(job, settings):
     settings.PATRON_JOB_STALE_SECONDS = 60
     claimed = age(services.job_claim(job.pk), 600, heartbeat_at=True)
-    registry._live_start(claimed.pk)
+    live.live_start(claimed.pk)
     try:
         assert job_waiting(claimed) is None
     finally:
-        registry._live_end(claimed.pk)
+        live.live_end(claimed.pk)
 
 
 def test_a_job_of_the_serve_process_above_a_gunicorn_worker_is_never_lost(
@@ -269,7 +269,7 @@ def test_jobs_hand_back_releases_the_jobs_of_named_workers(job):
 def test_a_stopping_worker_process_claims_no_new_job(
     job, sent, monkeypatch, django_capture_on_commit_callbacks
 ):
-    monkeypatch.setattr(registry, "_process_stopping", True)
+    monkeypatch.setattr(live, "_process_stopping", True)
     with django_capture_on_commit_callbacks(execute=True):
         assert job_run(job.pk).state == "queued"
     assert sent == [job.pk]  # sent on for another worker

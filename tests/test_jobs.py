@@ -1,4 +1,9 @@
-"""Background jobs: enqueue, run once, roll back on failure, cancel, restrictions, bulk tag."""
+"""Background jobs: enqueue, run once, roll back on failure, cancel, restrictions, bulk tag.
+
+The jobs here are mostly bulk tags (`patron.bulk.bulk_tag`): the request of
+`/api/jobs/bulk-tag/`, carried out by the bulk actions "Add the tag" and
+"Remove the tag". What every bulk action does is in test_bulk.py.
+"""
 
 import datetime
 
@@ -9,6 +14,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from patron.accounts.models import Role
+from patron.bulk.bulk_tag import bulk_tag_enqueue
+from patron.bulk.engine import UNDO_KIND, kind_for
 from patron.core.actor import Actor
 from patron.core.errors import PermissionDenied, ValidationError
 from patron.customers.models import Customer, CustomerTag, GroupMembership
@@ -21,7 +28,8 @@ from tests.factories import CustomerFactory, GroupFactory, TagFactory, UserFacto
 
 pytestmark = pytest.mark.django_db
 
-BULK_TAG = "customers.bulk_tag"
+ADD_TAG, REMOVE_TAG = kind_for("add_tag"), kind_for("remove_tag")
+FORMER_BULK_TAG = "customers.bulk_tag"
 
 
 @job_type("tests.tag_then_explode", label="Tag then explode")
@@ -50,7 +58,12 @@ def taken_over(job, context):
 
 
 def bulk_tag(actor, tag, **params):
-    return job_enqueue(actor=actor, kind=BULK_TAG, params={"tag": tag.pk, **params})
+    return bulk_tag_enqueue(actor=actor, params={"tag": tag.pk, **params})
+
+
+def summary(job) -> dict:
+    """The job's summary without its timestamp."""
+    return {k: v for k, v in job.result_summary.items() if k != "applied_at"}
 
 
 def tagged(tag):
@@ -74,7 +87,8 @@ def test_enqueue_then_run_succeeds_with_full_progress(actor, vip, three):
     """A queued job runs to `succeeded` with progress 3 of 3 and its summary."""
     job = bulk_tag(actor, vip, customers=[c.pk for c in three])
     assert (job.state, job.actor_label, job.actor_user) == ("queued", "olivia", actor.user)
-    assert job.params == {"tag": vip.pk, "action": "add", "customers": [c.pk for c in three]}
+    assert (job.kind, job.label) == (ADD_TAG, "Bulk add tag")
+    assert job.params == {"tag": vip.pk, "target": {"ids": [c.pk for c in three]}}
     job = job_run(job.pk)
     assert (job.state, job.progress_done, job.progress_total, job.percent) == (
         "succeeded",
@@ -84,14 +98,15 @@ def test_enqueue_then_run_succeeds_with_full_progress(actor, vip, three):
     )
     assert job.attempts == 1
     assert job.started_at is not None and job.finished_at >= job.started_at
-    assert job.result_summary == {
-        "message": "Added “VIP” to 3 customers; 0 already had it.",
-        "tag": "VIP",
-        "action": "add",
+    assert job.result_summary["applied_at"] >= job.started_at.isoformat()
+    assert summary(job) == {
+        "message": "Add the tag “VIP”: 3 customers changed, 0 already so.",
+        "action": "add_tag",
         "matched": 3,
         "changed": 3,
         "unchanged": 0,
         "failed": 0,
+        "undoable": True,
     }
     assert tagged(vip) == {c.pk for c in three}
 
@@ -123,7 +138,9 @@ def test_running_twice_changes_nothing_the_second_time(actor, vip, three):
         first.finished_at,
     )
     second = job_run(bulk_tag(actor, vip, customers=[c.pk for c in three]).pk)
-    assert second.result_summary["message"] == "Added “VIP” to 0 customers; 3 already had it."
+    assert (
+        second.result_summary["message"] == "Add the tag “VIP”: 0 customers changed, 3 already so."
+    )
     assert Event.objects.count() == events
     assert dict(Customer.objects.values_list("pk", "version")) == versions
     assert CustomerTag.objects.filter(tag=vip).count() == 3
@@ -132,18 +149,15 @@ def test_running_twice_changes_nothing_the_second_time(actor, vip, three):
 def test_same_idempotency_key_returns_the_first_job(actor, vip, three):
     """Enqueueing twice with one key creates one job; the key with other parameters is refused."""
     params = {"tag": vip.pk, "customers": [three[0].pk]}
-    first = job_enqueue(actor=actor, kind=BULK_TAG, params=params, idempotency_key="abc-1")
+    first = bulk_tag_enqueue(actor=actor, params=params, idempotency_key="abc-1")
     job_run(first.pk)
-    second = job_enqueue(actor=actor, kind=BULK_TAG, params=params, idempotency_key="abc-1")
+    second = bulk_tag_enqueue(actor=actor, params=params, idempotency_key="abc-1")
     assert second.pk == first.pk
     assert Job.objects.count() == 1
     assert Event.objects.filter(action="tags_changed").count() == 1
     with pytest.raises(ValidationError) as exc:
-        job_enqueue(
-            actor=actor,
-            kind=BULK_TAG,
-            params={**params, "action": "remove"},
-            idempotency_key="abc-1",
+        bulk_tag_enqueue(
+            actor=actor, params={**params, "action": "remove"}, idempotency_key="abc-1"
         )
     assert exc.value.message_dict == {
         "idempotency_key": ["This idempotency key was already used for a different job."]
@@ -199,10 +213,17 @@ def test_unknown_job_type_is_refused(actor):
 
 
 def test_read_only_user_cannot_start_a_bulk_tag(readonly, vip, three):
-    """The job type's permissions are checked when the job is enqueued; nothing is created."""
-    with pytest.raises(PermissionDenied) as exc:
-        bulk_tag(Actor(user=readonly), vip, customers=[three[0].pk])
-    assert str(exc.value) == "Your role does not allow you to run “Bulk tag”."
+    """The permissions are checked before anything else; nothing is created."""
+    for start in (
+        lambda: bulk_tag(Actor(user=readonly), vip, customers=[three[0].pk]),
+        lambda: bulk_tag(Actor(user=readonly), vip, action="toggle"),
+        lambda: job_enqueue(
+            actor=Actor(user=readonly), kind=FORMER_BULK_TAG, params={"tag": vip.pk}
+        ),
+    ):
+        with pytest.raises(PermissionDenied) as exc:
+            start()
+        assert str(exc.value) == "Your role does not allow you to run “Bulk tag”."
     assert not Job.objects.exists()
 
 
@@ -226,6 +247,18 @@ def test_read_only_user_cannot_start_a_bulk_tag(readonly, vip, three):
             {"customers": ["Give the customers as a non-empty list of customer ids."]},
         ),
         (
+            {"customers": []},
+            {"customers": ["Give the customers as a non-empty list of customer ids."]},
+        ),
+        (
+            {"customers": "1,2"},
+            {"customers": ["Give the customers as a non-empty list of customer ids."]},
+        ),
+        (
+            {},
+            {"customers": ["Choose the customers: give either a list of ids or a filter."]},
+        ),
+        (
             {"filter": "status=999999"},
             {
                 "filter": [
@@ -233,14 +266,48 @@ def test_read_only_user_cannot_start_a_bulk_tag(readonly, vip, three):
                 ]
             },
         ),
+        (
+            {"filter": "q=tag:nosuchtag"},
+            {"filter": ["q: unknown tag 'nosuchtag' at column 5 (at character 5)"]},
+        ),
+        (
+            {"filter": 12},
+            {"filter": ["Give the filter as a query string or an object."]},
+        ),
     ],
 )
-def test_bad_bulk_tag_parameters_are_refused_by_field(actor, vip, params, errors):
-    """Bad parameters answer per field before any job exists."""
+@pytest.mark.parametrize("start", ["request", "former kind"])
+def test_bad_bulk_tag_parameters_are_refused_by_field(actor, vip, params, errors, start):
+    """Bad parameters answer per field, named as the bulk tag request names them (the
+    engine's `ids` and `q` are `customers` and `filter` here), before any job exists: from
+    the bulk tag request, and from the former job type started by name."""
+    params = {"tag": vip.pk, **params}
     with pytest.raises(ValidationError) as exc:
-        job_enqueue(actor=actor, kind=BULK_TAG, params={"tag": vip.pk, **params})
+        if start == "request":
+            bulk_tag_enqueue(actor=actor, params=params)
+        else:
+            job_enqueue(actor=actor, kind=FORMER_BULK_TAG, params=params)
     assert exc.value.message_dict == errors
     assert not Job.objects.exists()
+
+
+def test_the_former_bulk_tag_kind_started_by_name_keeps_its_parameters(actor, vip, three):
+    """Code that still starts `customers.bulk_tag` gets the engine's checks and work, with the
+    parameters stored as that job type kept them; it has no undo."""
+    ann, bob, cat = three
+    job = job_enqueue(
+        actor=actor, kind=FORMER_BULK_TAG, params={"tag": str(vip.pk), "filter": "?city=Leeds"}
+    )
+    assert (job.label, job.params) == (
+        "Bulk tag",
+        {"tag": vip.pk, "action": "add", "filter": {"city": ["Leeds"]}},
+    )
+    job = job_run(job.pk)
+    assert job.result_summary["message"] == "Add the tag “VIP”: 3 customers changed, 0 already so."
+    assert tagged(vip) == {ann.pk, bob.pk, cat.pk}
+    with pytest.raises(ValidationError) as exc:
+        job_enqueue(actor=actor, kind=UNDO_KIND, params={"job": job.pk})
+    assert exc.value.message_dict == {"job": ["Only bulk actions can be undone."]}
 
 
 def test_job_of_a_deactivated_user_fails_and_changes_nothing(staff, vip, three):
@@ -359,19 +426,19 @@ def test_bulk_tag_writes_one_event_per_affected_customer(actor, vip, three):
     CustomerTag.objects.create(customer=bob, tag=gold)
     versions = dict(Customer.objects.values_list("pk", "version"))
     job = job_run(bulk_tag(actor, vip, customers=[ann.pk, bob.pk, cat.pk]).pk)
-    assert job.result_summary["message"] == "Added “VIP” to 2 customers; 1 already had it."
+    assert job.result_summary["message"] == "Add the tag “VIP”: 2 customers changed, 1 already so."
     events = Event.objects.filter(action="tags_changed").order_by("customer_id")
     assert [(e.customer_id, e.actor_label, e.message, e.changes) for e in events] == [
         (
             bob.pk,
             "olivia",
-            f"Tags: added VIP (bulk tag by job #{job.pk})",
+            f"Add the tag “VIP” (bulk action, job #{job.pk})",
             {"tags": [["Gold"], ["Gold", "VIP"]], "job": [None, job.pk]},
         ),
         (
             cat.pk,
             "olivia",
-            f"Tags: added VIP (bulk tag by job #{job.pk})",
+            f"Add the tag “VIP” (bulk action, job #{job.pk})",
             {"tags": [[], ["VIP"]], "job": [None, job.pk]},
         ),
     ]
@@ -388,11 +455,14 @@ def test_bulk_remove_takes_the_tag_off(actor, vip, three):
     for customer in three:
         CustomerTag.objects.create(customer=customer, tag=vip)
     job = job_run(bulk_tag(actor, vip, action="remove", customers=[ann.pk, bob.pk]).pk)
-    assert job.result_summary["message"] == "Removed “VIP” from 2 customers; 0 did not have it."
+    assert job.kind == REMOVE_TAG
+    assert job.result_summary["message"] == (
+        "Remove the tag “VIP”: 2 customers changed, 0 already so."
+    )
     assert tagged(vip) == {cat.pk}
     event = Event.objects.get(customer=ann)
     assert event.changes == {"tags": [["VIP"], []], "job": [None, job.pk]}
-    assert event.message == f"Tags: removed VIP (bulk tag by job #{job.pk})"
+    assert event.message == f"Remove the tag “VIP” (bulk action, job #{job.pk})"
 
 
 def test_bulk_tag_by_the_customer_list_filter(actor, vip, three):
@@ -400,7 +470,7 @@ def test_bulk_tag_by_the_customer_list_filter(actor, vip, three):
     ann, bob, cat = three
     Customer.objects.filter(pk=cat.pk).update(service_city="York")
     job = job_run(bulk_tag(actor, vip, filter="?city=leeds&page=2&sort=name").pk)
-    assert job.params["filter"] == {"city": ["leeds"]}
+    assert job.params["target"] == {"filter": {"city": ["leeds"]}}
     assert tagged(vip) == {ann.pk, bob.pk}
     assert job.progress_total == 2
 
@@ -411,15 +481,12 @@ def test_archived_and_unknown_customers_are_listed_as_failures(actor, vip, three
     Customer.objects.filter(pk=bob.pk).update(archived=True)
     job = job_run(bulk_tag(actor, vip, customers=[ann.pk, bob.pk, 987654]).pk)
     assert job.result_summary["message"] == (
-        "Added “VIP” to 1 customers; 0 already had it. 2 could not be changed (listed below)."
+        "Add the tag “VIP”: 1 customers changed, 0 already so. 2 could not be changed "
+        "(listed below)."
     )
     assert list(JobFailure.objects.values_list("customer_id", "customer_label", "message")) == [
         (None, "", "Customer #987654 was not found."),
-        (
-            bob.pk,
-            str(bob),
-            "The account is archived; restore it before changing its tags.",
-        ),
+        (bob.pk, str(bob), "Bob is archived; restore the account before changing it."),
     ]
     assert tagged(vip) == {ann.pk}
 
@@ -508,7 +575,7 @@ def test_progress_partial_polls_until_the_job_finishes(client, owner, vip, three
     job_run(job.pk)
     done = client.get(url).content.decode()
     assert "hx-get" not in done
-    assert "Added “VIP” to 1 customers; 0 already had it." in done
+    assert "Add the tag “VIP”: 1 customers changed, 0 already so." in done
     assert 'aria-valuenow="100"' in done
     assert "Cancel job" not in done
 
@@ -520,7 +587,7 @@ def test_detail_page_lists_failures(client, owner, vip, three):
     client.force_login(owner)
     page = client.get(reverse("jobs:detail", args=[job.pk])).content.decode()
     assert "Not changed (1)" in page
-    assert "The account is archived; restore it before changing its tags." in page
+    assert "Bob is archived; restore the account before changing it." in page
 
 
 def test_cancel_button_cancels_a_queued_job(client, staff, vip, three):
@@ -542,9 +609,9 @@ def test_bulk_tag_view_starts_a_job_on_the_list_filter(client, staff, vip, three
     job = Job.objects.get()
     assert response.status_code == 302 and response.url == job.get_absolute_url()
     assert (job.kind, job.actor_user, job.params) == (
-        BULK_TAG,
+        ADD_TAG,
         staff,
-        {"tag": vip.pk, "action": "add", "filter": {"city": ["Leeds"]}},
+        {"tag": vip.pk, "target": {"filter": {"city": ["Leeds"]}}},
     )
 
 
@@ -594,7 +661,7 @@ def test_api_bulk_tag_answers_202_with_the_job(api, users, vip, three):
     data = first.json()
     assert (data["state"], data["kind"], data["actor_label"], data["percent"]) == (
         "queued",
-        BULK_TAG,
+        ADD_TAG,
         "sam (token tests)",
         0,
     )
@@ -651,5 +718,113 @@ def test_api_failures_lists_what_was_not_changed(api, users, vip, three):
     response = api["staff"].get(f"/api/jobs/{job.pk}/failures/")
     assert response.status_code == 200
     assert [(f["customer"], f["message"]) for f in response.json()["results"]] == [
-        (three[0].pk, "The account is archived; restore it before changing its tags.")
+        (three[0].pk, "Ann is archived; restore the account before changing it.")
     ]
+
+
+# --- the bulk tag is a bulk action ---------------------------------------------------------
+
+
+def test_api_bulk_tag_can_be_undone(api, users, vip, three):
+    """A job started by POST /api/jobs/bulk-tag/ is the engine's: POST …/undo/ reverts it."""
+    ann, bob, cat = three
+    CustomerTag.objects.create(customer=ann, tag=vip)
+    body = {"tag": vip.pk, "action": "add", "customers": [ann.pk, bob.pk]}
+    started = api["staff"].post("/api/jobs/bulk-tag/", body, format="json").json()
+    job = job_run(started["id"])
+    assert (job.result_summary["changed"], job.result_summary["undoable"]) == (1, True)
+    assert tagged(vip) == {ann.pk, bob.pk}
+    undo = api["staff"].post(f"/api/jobs/{job.pk}/undo/")
+    assert undo.status_code == 202
+    assert undo.json()["kind"] == UNDO_KIND
+    undone = job_run(undo.json()["id"])
+    assert (undone.state, undone.result_summary["changed"]) == ("succeeded", 1)
+    assert tagged(vip) == {ann.pk}  # Ann had the tag before the job; she keeps it
+    assert Event.objects.filter(customer=bob, action="tags_changed").count() == 2
+
+
+def test_bulk_tag_with_an_empty_filter_tags_every_active_account(actor, vip, three):
+    """No filter means what the list shows without one: every active account, archived ones
+    left out (not reported as failures)."""
+    ann, bob, cat = three
+    Customer.objects.filter(pk=cat.pk).update(archived=True)
+    job = job_run(bulk_tag(actor, vip, filter={}).pk)
+    assert tagged(vip) == {ann.pk, bob.pk}
+    assert (job.result_summary["matched"], job.result_summary["failed"]) == (2, 0)
+    assert job.params["target"] == {"q": "archived:false"}
+
+
+def test_bulk_tag_filter_may_hold_a_segment_query(actor, vip, three):
+    """A `q` in the filter is a segment query, combined with the list's filter controls."""
+    ann, bob, cat = three
+    gold = TagFactory(name="Gold")
+    for customer in (ann, cat):
+        CustomerTag.objects.create(customer=customer, tag=gold)
+    Customer.objects.filter(pk=cat.pk).update(service_city="York")
+    job = job_run(bulk_tag(actor, vip, filter="q=tag:Gold&city=Leeds").pk)
+    assert job.params["target"] == {"q": "tag:Gold", "filter": {"city": ["Leeds"]}}
+    assert tagged(vip) == {ann.pk}
+
+
+def former_bulk_tag_row(user, tag, **fields) -> Job:
+    """A job row as the former `customers.bulk_tag` job type left it."""
+    values = {
+        "kind": FORMER_BULK_TAG,
+        "actor_kind": "user",
+        "actor_user": user,
+        "actor_label": user.username,
+        "params": {"tag": tag.pk, "action": "add", "filter": {"city": ["Leeds"]}},
+        "queued_at": timezone.now(),
+        **fields,
+    }
+    return Job.objects.create(**values)
+
+
+def test_former_bulk_tag_jobs_are_still_listed_by_name(client, api, owner, vip, three):
+    """Rows of the former kind keep their name in the job list, its Type filter, their page
+    and the API; they have no Undo button (they kept no record of their changes)."""
+    old = former_bulk_tag_row(
+        owner,
+        vip,
+        state=Job.State.SUCCEEDED,
+        result_summary={"message": "Added “VIP” to 2 customers; 0 already had it.", "changed": 2},
+    )
+    bulk_tag(Actor(user=owner), vip, customers=[three[0].pk])
+    client.force_login(owner)
+    listed = client.get(reverse("jobs:list"), {"kind": FORMER_BULK_TAG})
+    assert [(obj, obj.label) for obj, cells in listed.context["rows"]] == [(old, "Bulk tag")]
+    page = client.get(reverse("jobs:detail", args=[old.pk])).content.decode()
+    assert f"Job #{old.pk}: Bulk tag" in page
+    assert "Added “VIP” to 2 customers; 0 already had it." in page
+    assert "city=Leeds" in page
+    assert 'data-testid="job-undo"' not in page
+    assert api["owner"].get(f"/api/jobs/{old.pk}/").json()["label"] == "Bulk tag"
+    refused = api["owner"].post(f"/api/jobs/{old.pk}/undo/")
+    assert refused.status_code == 400
+    assert refused.json() == {"job": ["Only bulk actions can be undone."]}
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"action": "add", "filter": {"city": ["Leeds"]}},
+        {"action": "add", "customers": "ids"},
+    ],
+)
+def test_a_former_bulk_tag_job_left_queued_runs_as_the_bulk_action(owner, vip, three, params):
+    """A `customers.bulk_tag` job queued before the upgrade still runs, through the engine,
+    with the parameters it was stored with."""
+    ann, bob, cat = three
+    Customer.objects.filter(pk=cat.pk).update(service_city="York")
+    if params.get("customers") == "ids":
+        params = {**params, "customers": [ann.pk, bob.pk]}
+    job = former_bulk_tag_row(owner, vip, params={"tag": vip.pk, **params})
+    job = job_run(job.pk)
+    assert (job.state, job.kind, job.params) == (
+        "succeeded",
+        FORMER_BULK_TAG,
+        {"tag": vip.pk, **params},
+    )
+    assert job.result_summary["message"] == "Add the tag “VIP”: 2 customers changed, 0 already so."
+    assert tagged(vip) == {ann.pk, bob.pk}
+    assert Event.objects.filter(action="tags_changed").count() == 2

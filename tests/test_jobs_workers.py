@@ -63,8 +63,8 @@ def start_bulk_tag(owner):
     customers = [CustomerFactory() for _ in range(3)]
     job = job_enqueue(
         actor=Actor(user=owner),
-        kind="customers.bulk_tag",
-        params={"tag": tag.pk, "customers": [c.pk for c in customers]},
+        kind="customers.bulk_add_tag",
+        params={"tag": tag.pk, "ids": [c.pk for c in customers]},
     )
     return job, tag, customers
 
@@ -187,8 +187,8 @@ from patron.core.actor import Actor
 from patron.customers.models import Customer
 from patron.jobs import services
 from patron.jobs.registry import job_type
-from patron.jobs.bulk.engine import run_bulk_action, validator
-from patron.jobs.types.customers_bulk_tag import customers_bulk_tag, validate_bulk_tag
+from patron.bulk.bulk_tag import run_former_bulk_tag
+from patron.bulk.engine import run_bulk_action, validator
 from patron.statuses.models import Status
 from patron.tags.models import Tag
 
@@ -199,9 +199,9 @@ def pause():
         time.sleep(120)
 
 
-@job_type("tests.slow_bulk_tag", validate=validate_bulk_tag)
-def slow_bulk_tag(job, context):
-    summary = customers_bulk_tag(job, context)
+@job_type("tests.slow_former_bulk_tag")
+def slow_former_bulk_tag(job, context):
+    summary = run_former_bulk_tag(job, context)
     pause()
     return summary
 
@@ -225,7 +225,7 @@ if mode == "setup":
     job = services.job_enqueue(
         actor=Actor.system_actor("tests"),
         kind=kind,
-        params={"tag": tag.pk, "customers" if kind == "tests.slow_bulk_tag" else "ids": ids},
+        params={"tag": tag.pk, "customers" if kind == "tests.slow_former_bulk_tag" else "ids": ids},
     )
     print(job.pk)
 elif mode == "run":
@@ -279,7 +279,7 @@ def scratch_database(tmp_path):
         admin.close()
 
 
-@pytest.mark.parametrize("kind", ["tests.slow_bulk_tag", "tests.slow_bulk_add_tag"])
+@pytest.mark.parametrize("kind", ["tests.slow_former_bulk_tag", "tests.slow_bulk_add_tag"])
 def test_worker_killed_mid_job_leaves_nothing_and_the_retry_applies_once(
     tmp_path, scratch_database, kind
 ):

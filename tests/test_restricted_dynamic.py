@@ -17,6 +17,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from patron.accounts.models import User
+from patron.bulk import engine
+from patron.bulk.engine import kind_for
 from patron.core.actor import Actor
 from patron.customers import services
 from patron.customers.models import Customer, CustomerTag
@@ -26,8 +28,6 @@ from patron.groups.models import GroupSet
 from patron.groups.visibility import restricted_customer_q
 from patron.imports.checking import CustomerFileChecker
 from patron.imports.exporting import export_path
-from patron.jobs.bulk import engine
-from patron.jobs.bulk.engine import kind_for
 from patron.jobs.models import Job
 from patron.jobs.services import job_enqueue, job_run
 from patron.segments import services as segment_services

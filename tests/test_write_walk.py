@@ -44,6 +44,7 @@ from patron.accounts import services as account_services
 from patron.accounts.models import ApiToken, LoginFailure, Role, User
 from patron.banners.models import BannerRule
 from patron.banners.services import banner_rule_create
+from patron.bulk.engine import kind_for
 from patron.calls.models import CallLog
 from patron.calls.services import call_log_create
 from patron.classes.models import CustomerClass
@@ -59,7 +60,6 @@ from patron.groups.models import Group, GroupSet
 from patron.imports.jobs import EXPORT_JOB
 from patron.imports.models import CustomerImport
 from patron.imports.services import import_upload
-from patron.jobs.bulk.engine import kind_for
 from patron.jobs.models import Job
 from patron.jobs.services import job_enqueue, job_run
 from patron.notes.models import Note

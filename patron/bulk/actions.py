@@ -16,13 +16,13 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 
+from patron.bulk import sql
 from patron.core.actor import Actor
 from patron.core.errors import ValidationError
 from patron.customers.models import Customer, CustomerTag, GroupMembership, StatusChange
 from patron.departments.models import Department
 from patron.groups.models import Group
-from patron.jobs.bulk import sql
-from patron.jobs.models import JobChange
+from patron.jobs.models import Job, JobChange
 from patron.statuses.models import Status
 from patron.tags.models import Tag
 
@@ -117,6 +117,21 @@ class BulkAction:
         """An undo of its own, returning the undo job's summary; None: the generic undo
         (`engine.run_bulk_undo`) writes the swapped change rows back."""
         return None
+
+
+def undo_summary(context, done: str, original: Job, changed: int, when) -> dict:
+    """The result of an undo job: `done` for how many customers, and who could not be reverted."""
+    failed = len(context.failures)
+    text = f"{done} for {changed:,} customers."
+    if failed:
+        text += f" {failed:,} could not be reverted (listed below)."
+    return {
+        "message": text,
+        "undo_of": original.pk,
+        "changed": changed,
+        "failed": failed,
+        "applied_at": when.isoformat(),
+    }
 
 
 # --- tags and groups --------------------------------------------------------------------
@@ -515,8 +530,6 @@ class ScheduleStatus(ChangeStatus):
         ):
             context.progress(min(changed, logged), changed)
             context.check_cancelled()
-        from patron.jobs.bulk.engine import undo_summary
-
         done = f"Cancelled the scheduled change of job #{original.pk}"
         return undo_summary(context, done, original, changed, when)
 

@@ -14,13 +14,9 @@ from dataclasses import dataclass, field
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from patron.core.actor import Actor
-from patron.core.errors import ValidationError
-from patron.customers.models import Customer
-from patron.events.models import Event
-from patron.jobs.bulk import sql
-from patron.jobs.bulk.actions import get_action
-from patron.jobs.bulk.targets import (
+from patron.bulk import sql
+from patron.bulk.actions import get_action, undo_summary
+from patron.bulk.targets import (
     clean_target,
     describe_target,
     ids_in,
@@ -28,11 +24,17 @@ from patron.jobs.bulk.targets import (
     target_from_data,
     target_queryset,
 )
+from patron.core.actor import Actor
+from patron.core.errors import ValidationError
+from patron.customers.models import Customer
+from patron.events.models import Event
 from patron.jobs.models import Job, JobChange
 
 SAMPLE_SIZE = 10
 KIND_PREFIX = "customers.bulk_"
 UNDO_KIND = "customers.bulk_undo"
+# What starting a bulk action, or its undo, asks of the actor's role.
+PERMISSIONS = ("customers.change_customer",)
 
 
 def kind_for(action_name: str) -> str:
@@ -337,21 +339,6 @@ def run_bulk_undo(job, context) -> dict:
         reason=reason,
     )
     return undo_summary(context, f"Reverted job #{original.pk}", original, changed, when)
-
-
-def undo_summary(context, done: str, original: Job, changed: int, when) -> dict:
-    """The result of an undo job: `done` for how many customers, and who could not be reverted."""
-    failed = len(context.failures)
-    text = f"{done} for {changed:,} customers."
-    if failed:
-        text += f" {failed:,} could not be reverted (listed below)."
-    return {
-        "message": text,
-        "undo_of": original.pk,
-        "changed": changed,
-        "failed": failed,
-        "applied_at": when.isoformat(),
-    }
 
 
 def undo_job_for(job: Job) -> Job | None:

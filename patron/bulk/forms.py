@@ -1,14 +1,14 @@
-"""Forms of the jobs pages: the bulk action page, and the older bulk tag form."""
+"""Forms of the bulk pages: the bulk action page, and the bulk tag form of the customer list."""
 
 import json
 
 from django import forms
 
+from patron.bulk.actions import ACTIONS
 from patron.core.forms import PatronForm
 from patron.customers.forms import status_choices
 from patron.departments.models import Department
 from patron.groups.models import Group
-from patron.jobs.bulk.actions import ACTIONS
 from patron.statuses.models import Status
 from patron.tags.models import Tag
 

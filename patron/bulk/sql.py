@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import datetime
 
+from django.contrib.contenttypes.models import ContentType
 from django.db import connection, models
 from django.db.models import F
 from django.utils import timezone
 
-from patron.customers.models import Customer, CustomerTag, GroupMembership
+from patron.customers.models import Customer, CustomerTag, GroupMembership, StatusChange
+from patron.events.models import Event
 from patron.groups.models import Group, GroupSet
 from patron.jobs.models import JobChange
+from patron.statuses.models import Status
 
 EVENT_BATCH = 10_000
 PG_TYPES = {"id": "bigint", "date": "date", "datetime": "timestamp with time zone"}
@@ -338,10 +341,6 @@ def insert_events(
     `changes_sql` is the JSON expression for the field's [before, after], and
     `join` an optional extra join it reads (see `link_names`).
     """
-    from django.contrib.contenttypes.models import ContentType
-
-    from patron.events.models import Event
-
     rows = JobChange.objects.filter(job=job, field=field)
     bounds = rows.aggregate(lo=models.Min("id"), hi=models.Max("id"))
     if bounds["lo"] is None:
@@ -391,8 +390,6 @@ def insert_events(
 
 def insert_status_history(job, actor, *, reason: str, when, lo: int, hi: int) -> None:
     """The status history rows (StatusChange) of the job's status rows with ids lo…hi."""
-    from patron.customers.models import StatusChange
-
     changes = qn(JobChange._meta.db_table)
     today = connection.ops.adapt_datefield_value(timezone.localdate())
     sql = (
@@ -432,8 +429,6 @@ def insert_pending_status_changes(job, *, status_id: int, reason: str, effective
     """One pending StatusChange per `pending_status` row of the job, as the single path
     schedules it; a customer that meanwhile got a pending change of its own is skipped
     (the one-pending-change constraint) and left unlinked for the caller to report."""
-    from patron.customers.models import StatusChange
-
     changes = qn(JobChange._meta.db_table)
     sql = (
         f"INSERT INTO {qn(StatusChange._meta.db_table)} (customer_id, from_status_id, "
@@ -462,8 +457,6 @@ def insert_pending_status_changes(job, *, status_id: int, reason: str, effective
 def link_pending_status_changes(job, *, status_id: int, when) -> int:
     """Point each `pending_status` row of the job (`after`) at the StatusChange it created,
     so undo finds exactly those rows; how many were linked."""
-    from patron.customers.models import StatusChange
-
     changes = qn(JobChange._meta.db_table)
     after = qn("after")
     sql = (
@@ -490,8 +483,6 @@ def link_pending_status_changes(job, *, status_id: int, when) -> int:
 def cancel_pending_status_changes(source_job, rows, *, label: str, note: str) -> int:
     """Cancel the still pending StatusChange rows that `source_job` created, for the
     `pending_status` rows in the queryset `rows`; `note` marks the ones this call cancelled."""
-    from patron.customers.models import StatusChange
-
     select_sql, select_params = rows.order_by().values("id").query.sql_with_params()
     changes = qn(JobChange._meta.db_table)
     sql = (
@@ -509,9 +500,6 @@ def cancel_pending_status_changes(source_job, rows, *, label: str, note: str) ->
 
 def pending_status_join() -> str:
     """The StatusChange (`sc`) a `pending_status` row `jc` points at, and its new status (`st`)."""
-    from patron.customers.models import StatusChange
-    from patron.statuses.models import Status
-
     row = cast("COALESCE(jc.after, jc.before)", "id")
     return (
         f"JOIN {qn(StatusChange._meta.db_table)} sc ON sc.id = {row} "

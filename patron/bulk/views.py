@@ -1,4 +1,8 @@
-"""The bulk action page (choose, preview, run) and the undo button of a job."""
+"""The bulk action page (choose, preview, run), the bulk tag form, and a bulk job's undo.
+
+The job page itself is the jobs app's; `job_page_context` is what a bulk
+action adds to it (registered with the job types in `jobs.py`).
+"""
 
 from __future__ import annotations
 
@@ -8,20 +12,32 @@ import uuid
 from django.contrib import messages
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 
-from patron.core.errors import PermissionDenied, ValidationError, error_messages
-from patron.core.views import PatronView, get_restricted_object
-from patron.customers.models import Customer
-from patron.jobs import services
-from patron.jobs.bulk.engine import UNDO_KIND, bulk_params, bulk_preview, kind_for
-from patron.jobs.bulk.targets import (
+from patron.bulk.bulk_tag import bulk_tag_enqueue
+from patron.bulk.engine import (
+    UNDO_KIND,
+    action_for_kind,
+    bulk_params,
+    bulk_preview,
+    kind_for,
+    undo_job_for,
+    undo_refusal,
+)
+from patron.bulk.forms import ACTION_FIELDS, BulkActionForm, BulkTagForm
+from patron.bulk.targets import (
     checked_target,
     describe_target,
     target_from_data,
     target_queryset,
 )
-from patron.jobs.forms import ACTION_FIELDS, BulkActionForm
+from patron.core.errors import PermissionDenied, ValidationError, error_messages
+from patron.core.redirects import safe_next
+from patron.core.views import PatronView, get_restricted_object
+from patron.customers.models import Customer
+from patron.jobs import services
 from patron.jobs.models import Job
+from patron.jobs.views import params_display
 
 # Errors about the customers rather than a field of the form.
 TARGET_KEYS = {"target", "ids", "q", "filter"}
@@ -47,7 +63,7 @@ class BulkActionView(PatronView):
 
     model = Customer
     required_action = "change"
-    template_name = "jobs/bulk.html"
+    template_name = "bulk/bulk.html"
 
     def get(self, request):
         errors, target, count = [], None, 0
@@ -125,3 +141,65 @@ class JobUndoView(PatronView):
             return HttpResponseRedirect(job.get_absolute_url())
         messages.success(request, f"Started job #{undo.pk} to undo job #{job.pk}.")
         return HttpResponseRedirect(undo.get_absolute_url())
+
+
+class BulkTagView(PatronView):
+    """POST a tag, add/remove and the customer list's query string; start the job.
+
+    Redirects to the job's page; a refusal goes back to the list with the reason.
+    """
+
+    def post(self, request):
+        form = BulkTagForm(request.POST, user=request.user)
+        back = self._back_url(request)
+        if not form.is_valid():
+            for field, errors in form.errors.items():
+                label = form.fields[field].label if field in form.fields else ""
+                for error in errors:
+                    messages.error(request, f"{label}: {error}" if label else error)
+            return HttpResponseRedirect(back)
+        data = form.cleaned_data
+        params = {"tag": data["tag"].pk, "action": data["action"]}
+        if data["customers"]:
+            params["customers"] = data["customers"]
+        else:
+            params["filter"] = data["query"] or ""
+        try:
+            job = bulk_tag_enqueue(
+                actor=self.actor,
+                params=params,
+                idempotency_key=request.POST.get("idempotency_key") or None,
+            )
+        except (ValidationError, PermissionDenied) as exc:
+            for message in error_messages(exc):
+                messages.error(request, message)
+            return HttpResponseRedirect(back)
+        messages.success(request, f"Started job #{job.pk}: {job.label}.")
+        return HttpResponseRedirect(job.get_absolute_url())
+
+    def _back_url(self, request) -> str:
+        query = request.POST.get("query", "").lstrip("?")
+        return safe_next(request, reverse("customers:list") + (f"?{query}" if query else ""))
+
+
+def job_page_context(request, job: Job) -> dict:
+    """A bulk job's part of its page: the customers in words, and its Undo button once it
+    has finished (or the undo that reverted it); an undo job names the job it undoes."""
+    params = dict(job.params or {})
+    if isinstance(params.get("target"), dict):
+        params["target"] = describe_target(params["target"])
+    context = {
+        "job_type_template": "bulk/_job_undo.html",
+        "params": params_display(params),
+        "can_undo": False,
+        "undone_by": None,
+        "undo_of": None,
+    }
+    if job.kind == UNDO_KIND:
+        context["undo_of"] = params.get("job")
+    elif action_for_kind(job.kind) is not None and job.is_finished:
+        context["undone_by"] = undo_job_for(job)
+        context["can_undo"] = not undo_refusal(job) and request.user.has_perm(
+            "customers.change_customer"
+        )
+    return context

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.module_loading import autodiscover_modules
 
 
 class JobsConfig(AppConfig):
@@ -7,9 +8,5 @@ class JobsConfig(AppConfig):
     verbose_name = "Background jobs"
 
     def ready(self):
-        from django.utils.module_loading import autodiscover_modules
-
-        # Patron's own job types, then any `<app>/jobs.py` module that registers more.
-        import patron.jobs.types  # noqa: F401
-
+        # Job types register one way: each app's `jobs.py` (bulk/jobs.py, imports/jobs.py).
         autodiscover_modules("jobs")

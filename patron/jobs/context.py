@@ -1,26 +1,23 @@
-"""The job types Patron knows, and the context a job function runs with.
+"""What a job function runs with besides its row: the `JobContext`.
 
-A job type is a function registered under a dotted name::
-
-    @job_type("customers.bulk_tag", label="Bulk tag", permissions=["customers.change_customer"])
-    def customers_bulk_tag(job, context) -> dict:
-        ...
-        return {"message": "Added “VIP” to 120 customers."}
-
-See docs/jobs.md for the contract a job function must keep.
+The context carries the actor, reports progress (through a second connection
+while an atomic job's transaction is open, and to `live.py` for this
+process), answers "should I stop?" at each checkpoint and collects the
+customers the job could not act on. The job types are in `registry.py`.
 """
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db import DatabaseError, connection, connections
 from django.utils import timezone
 
 from patron.core.actor import Actor
+from patron.jobs import live
+from patron.jobs.models import Job
+from patron.jobs.registry import JobType
 
 
 class Cancelled(Exception):
@@ -33,131 +30,6 @@ class HandedBack(Exception):
     Either the process running it is stopping (`request_live_handback`), or its
     claim was released or taken over by another worker meanwhile.
     """
-
-
-@dataclass
-class JobType:
-    name: str
-    func: Callable
-    label: str
-    atomic: bool = True
-    permissions: tuple[str, ...] = ()
-    validate: Callable | None = None
-
-
-_registry: dict[str, JobType] = {}
-
-
-def job_type(
-    name: str,
-    *,
-    label: str = "",
-    atomic: bool = True,
-    permissions: tuple[str, ...] | list[str] = (),
-    validate: Callable | None = None,
-):
-    """Register `func(job, context) -> summary dict` as the job type `name`.
-
-    `atomic=True` (the default) runs the whole function and the job's final
-    state in one transaction: a job that raises, is cancelled or loses its
-    worker leaves nothing behind. `atomic=False` is for jobs that commit in
-    chunks; each chunk must be idempotent (see docs/jobs.md).
-    `permissions` are checked against the actor when the job is enqueued, and
-    `validate(actor, params)` may raise ValidationError to refuse bad input
-    before a row is created.
-    """
-
-    def register(func):
-        if name in _registry and _registry[name].func is not func:
-            raise ValueError(f"Job type {name!r} is registered twice.")
-        _registry[name] = JobType(
-            name=name,
-            func=func,
-            label=label or name,
-            atomic=atomic,
-            permissions=tuple(permissions),
-            validate=validate,
-        )
-        return func
-
-    return register
-
-
-def get_job_type(name: str) -> JobType | None:
-    return _registry.get(name)
-
-
-def job_types() -> dict[str, JobType]:
-    return dict(_registry)
-
-
-def job_label(name: str) -> str:
-    jt = _registry.get(name)
-    return jt.label if jt else name
-
-
-# What the running jobs of this process report between database writes. Inside
-# an atomic job on SQLite no other connection can write, so the progress bar of
-# the embedded worker (same process as the web server) reads it from here.
-_live_lock = threading.Lock()
-_live_progress: dict[int, tuple[int, int]] = {}
-_live_cancel: set[int] = set()
-_live_handback: set[int] = set()
-# Set once, for good, when this whole process stops (a `patron worker` that got SIGTERM).
-# A plain flag: a signal handler sets it while the job thread may hold `_live_lock`.
-_process_stopping = False
-
-
-def live_progress(job_id: int) -> tuple[int, int] | None:
-    with _live_lock:
-        return _live_progress.get(job_id)
-
-
-def request_live_cancel(job_id: int) -> bool:
-    """Ask a job running in this process to stop; False when it is not running here."""
-    with _live_lock:
-        if job_id not in _live_progress:
-            return False
-        _live_cancel.add(job_id)
-        return True
-
-
-def request_live_handback() -> list[int]:
-    """Ask every job running in this process to stop at its next checkpoint and go back
-    to the queue (the process is shutting down); returns their ids."""
-    with _live_lock:
-        _live_handback.update(_live_progress)
-        return sorted(_live_progress)
-
-
-def request_process_handback() -> None:
-    """This process is stopping: every job it runs goes back to the queue at its next
-    checkpoint, and it claims no new job. Safe to call from a signal handler."""
-    global _process_stopping
-    _process_stopping = True
-
-
-def process_stopping() -> bool:
-    return _process_stopping
-
-
-def running_here() -> bool:
-    """Whether a job is running in this process."""
-    return bool(_live_progress)
-
-
-def _live_start(job_id: int) -> None:
-    with _live_lock:
-        _live_progress[job_id] = (0, 0)
-        _live_cancel.discard(job_id)
-        _live_handback.discard(job_id)
-
-
-def _live_end(job_id: int) -> None:
-    with _live_lock:
-        _live_progress.pop(job_id, None)
-        _live_cancel.discard(job_id)
-        _live_handback.discard(job_id)
 
 
 def side_connection():
@@ -193,9 +65,7 @@ class JobContext:
         total = self.job.progress_total if total is None else total
         done, total = int(done), int(total)
         self.job.progress_done, self.job.progress_total = done, total
-        with _live_lock:
-            if self.job.pk in _live_progress:
-                _live_progress[self.job.pk] = (done, total)
+        live.report_progress(self.job.pk, done, total)
         now = time.monotonic()
         if now - self._last_write < self.progress_interval and done < total:
             return
@@ -205,19 +75,15 @@ class JobContext:
     def check_cancelled(self) -> None:
         """Raise `Cancelled` if someone asked this job to stop, `HandedBack` if it must go
         back to the queue (its process is stopping, or its claim is no longer its own)."""
-        if _process_stopping:
+        asked = live.stop_asked(self.job.pk)
+        if asked == "handback":
             raise HandedBack()
-        with _live_lock:
-            if self.job.pk in _live_handback:
-                raise HandedBack()
-            if self.job.pk in _live_cancel:
-                raise Cancelled()
+        if asked == "cancel":
+            raise Cancelled()
         now = time.monotonic()
         if now - self._last_cancel_check < self.progress_interval:
             return
         self._last_cancel_check = now
-        from patron.jobs.models import Job
-
         row = Job.objects.filter(pk=self.job.pk).values_list("cancel_requested", "claim").first()
         if row is None or row[1] != self.job.claim:
             raise HandedBack()
@@ -229,8 +95,6 @@ class JobContext:
         self.failures.append((customer, str(message)[:500]))
 
     def _write(self, **values) -> None:
-        from patron.jobs.models import Job
-
         if not self.job_type.atomic or not connection.in_atomic_block:
             # Chunked jobs: the write joins the chunk's transaction, so progress
             # is the chunk's marker and commits or rolls back with its work.

@@ -1,20 +1,38 @@
-"""Handing a queued job to whoever runs jobs: the Celery broker or the embedded worker."""
+"""Handing a queued job to whoever runs jobs: the Celery broker or the embedded worker.
+
+Both are reached without importing them. The embedded worker of this process
+(`runner.EmbeddedWorker`) lends its wake-up event here while it runs. The
+Celery app is named, as `celery -A` names it: `patron/celery.py` configures
+it and imports the job task and the worker hooks from this package, so this
+package never imports it back.
+"""
 
 from __future__ import annotations
 
 import logging
+import threading
 
 from django.conf import settings
+from django.utils.module_loading import import_string
 
 logger = logging.getLogger(__name__)
 
 RUN_TASK = "patron.jobs.run"
+CELERY_APP = "patron.celery.app"
+
+# The wake-up event of the embedded worker running in this process, if one runs.
+_embedded_wakeup: threading.Event | None = None
+
+
+def wake_embedded_worker_with(event: threading.Event | None) -> None:
+    """The embedded worker starting (its event) or stopping (None) in this process."""
+    global _embedded_wakeup
+    _embedded_wakeup = event
 
 
 def celery_app():
-    from patron.celery import app
-
-    return app
+    """The Celery app of `patron worker`, loaded the first time a job goes to a broker."""
+    return import_string(CELERY_APP)
 
 
 def dispatch(job_id: int) -> None:
@@ -29,6 +47,6 @@ def dispatch(job_id: int) -> None:
         except Exception:
             logger.exception("Could not send job #%s to the broker; it stays queued.", job_id)
         return
-    from patron.jobs.runner import wake_embedded_worker
-
-    wake_embedded_worker()
+    event = _embedded_wakeup
+    if event is not None:
+        event.set()

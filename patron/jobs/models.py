@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.urls import reverse
 
 from patron.core.models import RestrictedQuerySet
+from patron.jobs.registry import job_label
 
 
 class JobQuerySet(RestrictedQuerySet):
@@ -29,6 +30,7 @@ class JobFailureQuerySet(models.QuerySet):
         customers (and those about no customer)."""
         if not user.has_customer_restriction:
             return self
+        # jobs sit below customers (imports and bulk build on both): asked only here.
         from patron.customers.models import Customer
 
         visible = Customer.objects.restrict(user).values("pk")
@@ -97,8 +99,6 @@ class Job(models.Model):
 
     @property
     def label(self) -> str:
-        from patron.jobs.registry import job_label
-
         return job_label(self.kind)
 
     @property

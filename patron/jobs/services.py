@@ -21,12 +21,13 @@ from django.db.models import F
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
+from patron.accounts.models import ApiToken, User
 from patron.core.actor import Actor
 from patron.core.errors import PermissionDenied, ValidationError
-from patron.jobs import registry
+from patron.jobs import live, registry
+from patron.jobs.context import Cancelled, HandedBack, JobContext
 from patron.jobs.dispatch import dispatch
 from patron.jobs.models import Job, JobFailure
-from patron.jobs.registry import Cancelled, HandedBack, JobContext
 
 logger = logging.getLogger(__name__)
 
@@ -143,7 +144,7 @@ def job_cancel(*, actor: Actor, job: Job) -> Job:
         result_summary={"message": "Cancelled before it started; nothing was changed."},
     )
     if not cancelled_queued:
-        running_here = registry.request_live_cancel(job.pk)
+        running_here = live.request_live_cancel(job.pk)
         # On SQLite the running job holds the only write lock; the in-process flag
         # reaches it without waiting for that lock.
         if not (running_here and connection.vendor == "sqlite"):
@@ -159,8 +160,6 @@ def job_cancel(*, actor: Actor, job: Job) -> Job:
 
 def job_actor(job: Job) -> Actor:
     """The actor the job acts as: the same user (and token), with today's role and groups."""
-    from patron.accounts.models import ApiToken, User
-
     if job.actor_kind == "system":
         return Actor.system_actor(job.actor_label)
     user = User.objects.select_related("role").filter(pk=job.actor_user_id).first()
@@ -271,7 +270,7 @@ def job_run(job_id: int) -> Job | None:
     transaction: a job that raises, is cancelled, or whose claim was taken
     over leaves no writes behind.
     """
-    if registry.process_stopping():
+    if live.process_stopping():
         # This worker is shutting down: leave the job queued for another one.
         transaction.on_commit(partial(dispatch, job_id))
         return Job.objects.filter(pk=job_id).first()
@@ -283,7 +282,7 @@ def job_run(job_id: int) -> Job | None:
         _finish(job, None, state=Job.State.FAILED, error=f"Patron has no job type “{job.kind}”.")
         return Job.objects.get(pk=job_id)
     heartbeat = _Heartbeat(job)
-    registry._live_start(job.pk)
+    live.live_start(job.pk)
     context = None
     try:
         heartbeat.start()
@@ -328,7 +327,7 @@ def job_run(job_id: int) -> Job | None:
         )
     finally:
         heartbeat.stop()
-        registry._live_end(job.pk)
+        live.live_end(job.pk)
         if context is not None:
             context.close()
     return Job.objects.get(pk=job_id)

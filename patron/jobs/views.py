@@ -1,23 +1,25 @@
-"""Job pages: the list, one job with its live progress, cancel, and starting a bulk tag."""
+"""Job pages: the list, and one job with its live progress and its cancel button.
+
+A job type may add to its page (`JobType.page_context`): the bulk actions add
+their Undo button that way, so this module knows no job type.
+"""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
 from patron.core.errors import PermissionDenied, ValidationError, error_messages
-from patron.core.redirects import safe_next
 from patron.core.tables import Column
 from patron.core.views import ObjectListView, PatronView, get_restricted_object
 from patron.jobs import services
 from patron.jobs.filters import JobFilterSet
-from patron.jobs.forms import BulkTagForm
+from patron.jobs.live import live_progress
 from patron.jobs.models import Job
-from patron.jobs.registry import live_progress
+from patron.jobs.registry import get_job_type
 from patron.jobs.waiting import job_waiting
 
 STATE_COLOURS = {
@@ -87,12 +89,8 @@ class JobListView(ObjectListView):
 def params_display(params: dict) -> list[tuple[str, str]]:
     """Parameters as short text: long id lists are counted, filters shown as a query string."""
     rows = []
-    from patron.jobs.bulk.targets import describe_target
-
     for key, value in (params or {}).items():
-        if key == "target" and isinstance(value, dict):
-            text = describe_target(value)
-        elif isinstance(value, list) and len(value) > 10:
+        if isinstance(value, list) and len(value) > 10:
             shown = ", ".join(str(v) for v in value[:10])
             text = f"{len(value):,} ({shown}, …)"
         elif isinstance(value, dict):
@@ -112,8 +110,9 @@ def _detail_context(request, job: Job) -> dict:
         job.actor_user_id == request.user.pk or request.user.has_perm("jobs.change_job")
     )
     waiting = job_waiting(job)
+    job_type = get_job_type(job.kind)
+    extra = job_type.page_context(request, job) if job_type and job_type.page_context else {}
     return {
-        **_undo_context(request, job),
         "job": job,
         "title": f"Job #{job.pk}: {job.label}",
         "waiting": waiting,
@@ -123,24 +122,10 @@ def _detail_context(request, job: Job) -> dict:
         "failures_shown": FAILURES_SHOWN,
         "can_cancel": can_cancel,
         "params": params_display(job.params),
+        # The job type's own part of the page, drawn under the progress bar.
+        "job_type_template": None,
+        **extra,
     }
-
-
-def _undo_context(request, job: Job) -> dict:
-    """The Undo button of a finished bulk action, or what became of its undo."""
-    from patron.jobs.bulk.engine import UNDO_KIND, action_for_kind, undo_job_for, undo_refusal
-
-    context = {"can_undo": False, "undone_by": None, "undo_of": None}
-    if job.kind == UNDO_KIND:
-        context["undo_of"] = (job.params or {}).get("job")
-        return context
-    if action_for_kind(job.kind) is None or not job.is_finished:
-        return context
-    context["undone_by"] = undo_job_for(job)
-    context["can_undo"] = not undo_refusal(job) and request.user.has_perm(
-        "customers.change_customer"
-    )
-    return context
 
 
 class JobDetailView(PatronView):
@@ -171,43 +156,3 @@ class JobCancelView(PatronView):
             else:
                 messages.info(request, f"Job #{job.pk} will stop at its next checkpoint.")
         return HttpResponseRedirect(job.get_absolute_url())
-
-
-class BulkTagView(PatronView):
-    """POST a tag, add/remove and the customer list's query string; start the job.
-
-    Redirects to the job's page; a refusal goes back to the list with the reason.
-    """
-
-    def post(self, request):
-        form = BulkTagForm(request.POST, user=request.user)
-        back = self._back_url(request)
-        if not form.is_valid():
-            for field, errors in form.errors.items():
-                label = form.fields[field].label if field in form.fields else ""
-                for error in errors:
-                    messages.error(request, f"{label}: {error}" if label else error)
-            return HttpResponseRedirect(back)
-        data = form.cleaned_data
-        params = {"tag": data["tag"].pk, "action": data["action"]}
-        if data["customers"]:
-            params["customers"] = data["customers"]
-        else:
-            params["filter"] = data["query"] or ""
-        try:
-            job = services.job_enqueue(
-                actor=self.actor,
-                kind="customers.bulk_tag",
-                params=params,
-                idempotency_key=request.POST.get("idempotency_key") or None,
-            )
-        except (ValidationError, PermissionDenied) as exc:
-            for message in error_messages(exc):
-                messages.error(request, message)
-            return HttpResponseRedirect(back)
-        messages.success(request, f"Started job #{job.pk}: {job.label}.")
-        return HttpResponseRedirect(job.get_absolute_url())
-
-    def _back_url(self, request) -> str:
-        query = request.POST.get("query", "").lstrip("?")
-        return safe_next(request, reverse("customers:list") + (f"?{query}" if query else ""))

@@ -16,8 +16,10 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
+from patron.jobs.live import live_progress
 from patron.jobs.models import Job
-from patron.jobs.registry import live_progress
+from patron.jobs.runner import MAINTENANCE_SECONDS
+from patron.jobs.services import worker_name
 
 # A worker takes a job within a second or two; past this, the page says it is waiting.
 WAITING_SECONDS = 10
@@ -41,12 +43,6 @@ def _at(moment: datetime, now: datetime) -> str:
     if local.date() != timezone.localtime(now).date():
         return f"{local:%d %b %H:%M}"
     return f"{local:%H:%M}"
-
-
-def _sweep_seconds() -> int:
-    from patron.jobs.runner import MAINTENANCE_SECONDS
-
-    return MAINTENANCE_SECONDS
 
 
 def job_waiting(job: Job, now: datetime | None = None) -> Waiting | None:
@@ -85,8 +81,6 @@ def _jobs_parent() -> str | None:
     """Under `patron serve --workers N`, the worker name of the parent that runs the jobs:
     alive while this web process is (on SQLite an atomic job cannot write its heartbeat,
     so its silence says nothing)."""
-    from patron.jobs.services import worker_name
-
     parent = os.environ.get("PATRON_SERVE_JOBS_PID", "")
     return worker_name(int(parent)) if parent.isdigit() else None
 
@@ -102,7 +96,7 @@ def _running(job: Job, now: datetime) -> Waiting | None:
     lost = f"Worker {worker} lost at {_at(beat, now)}"
     # The sweep runs every MAINTENANCE_SECONDS in every worker (and in `patron serve`
     # without a broker): it takes the job back at the latest this long after `stale`.
-    due = beat + timedelta(seconds=stale + _sweep_seconds())
+    due = beat + timedelta(seconds=stale + MAINTENANCE_SECONDS)
     attempts = int(getattr(settings, "PATRON_JOB_MAX_ATTEMPTS", 3))
     if job.cancel_requested:
         outcome, retry_at = f"it will be marked cancelled by {_at(due, now)}", None
