@@ -154,8 +154,8 @@ def test_a_tag_deleted_during_the_import_stops_it_with_a_message(
         pytest.skip("only the PostgreSQL bulk path checks references itself")
 
     class DeletesATag(CustomerFileChecker):
-        def __init__(self, actor):
-            super().__init__(actor)
+        def __init__(self, actor, *args, **kwargs):
+            super().__init__(actor, *args, **kwargs)
             Tag.objects.filter(name="VIP").delete()
 
     monkeypatch.setattr(services, "CustomerFileChecker", DeletesATag)

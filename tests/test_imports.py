@@ -136,11 +136,11 @@ def test_unknown_missing_and_repeated_headers_are_reported_on_row_1(actor, lists
             "of Patron's columns, or choose to ignore it, on the column mapping page.",
         ),
         (
-                1,
-                "Shoe size",
-                "Unknown column “Shoe size”. Map it to one of Patron's columns, or choose to "
-                "ignore it, on the column mapping page.",
-            ),
+            1,
+            "Shoe size",
+            "Unknown column “Shoe size”. Map it to one of Patron's columns, or choose to "
+            "ignore it, on the column mapping page.",
+        ),
         (1, "name", "The column “name” appears twice."),
     ]
     missing = upload(actor, "account_number,city\nA1,Leeds\n")
@@ -181,8 +181,12 @@ def test_duplicate_account_numbers_in_the_file_and_in_patron(actor, lists):
     CustomerFactory(account_number="EXIST1")
     customer_import = upload(actor, "account_number,name\nA1,Ann\nA1,Bob\nEXIST1,Cat\n\nA2,Dan\n")
     assert errors(customer_import) == [
-        (3, "account_number", "Account number A1 is already used in row 2 of this file; each customer may "
-            "appear only once."),
+        (
+            3,
+            "account_number",
+            "Account number A1 is already used in row 2 of this file; each customer may "
+            "appear only once.",
+        ),
         (4, "account_number", "Account number EXIST1 already belongs to a customer in Patron."),
     ]
     assert customer_import.row_count == 4, "the blank row 5 is skipped, not counted"

@@ -22,10 +22,16 @@ from patron.core.api.serializers import PatronModelSerializer, PatronSerializer
 from patron.core.errors import ValidationError
 from patron.imports.exporting import FORMATS
 from patron.imports.jobs import EXPORT_JOB
+from patron.imports.mapping import column_choices, initial_mapping
 from patron.imports.models import CustomerImport
 from patron.imports.phone_lists import phone_list_apply, phone_list_preview
-from patron.imports.services import import_apply_start, import_upload
-from patron.imports.views import ExportExpired, export_download_response, upload_removed_message
+from patron.imports.services import import_apply_start, import_options_set, import_upload
+from patron.imports.views import (
+    ExportExpired,
+    export_download_response,
+    rejected_rows_response,
+    upload_removed_message,
+)
 from patron.jobs.api import JobSerializer, _accepted
 from patron.jobs.models import Job
 from patron.jobs.services import job_enqueue
@@ -55,6 +61,17 @@ class CustomerImportSerializer(PatronModelSerializer):
             "errors",
             "preview",
             "created_count",
+            "updated_count",
+            "unchanged_count",
+            "rejected_count",
+            "mode",
+            "match_on",
+            "on_error",
+            "create_missing",
+            "keep_invalid_phones",
+            "headers",
+            "mapping",
+            "summary",
             "check_job",
             "apply_job",
             "created",
@@ -64,8 +81,33 @@ class CustomerImportSerializer(PatronModelSerializer):
         read_only_fields = fields
 
 
-class ImportUploadSerializer(PatronSerializer):
+class ImportOptionsSerializer(PatronSerializer):
+    """How the file is applied (see docs/import-export.md); all optional."""
+
+    mode = serializers.ChoiceField(choices=CustomerImport.Mode.choices, required=False)
+    match_on = serializers.ChoiceField(choices=CustomerImport.MatchOn.choices, required=False)
+    on_error = serializers.ChoiceField(choices=CustomerImport.OnError.choices, required=False)
+    create_missing = serializers.BooleanField(required=False)
+    keep_invalid_phones = serializers.BooleanField(required=False)
+
+
+class ImportUploadSerializer(ImportOptionsSerializer):
     file = serializers.FileField()
+
+
+class ImportChangeSerializer(ImportOptionsSerializer):
+    mapping = serializers.DictField(
+        child=serializers.CharField(allow_blank=True),
+        required=False,
+        help_text='Each header of the file → a column of Patron, or "" to ignore it.',
+    )
+
+
+class ColumnMappingSerializer(PatronSerializer):
+    headers = serializers.ListField(child=serializers.CharField())
+    mapping = serializers.DictField(help_text="Header → column (null: not mapped yet).")
+    unknown_headers = serializers.ListField(child=serializers.CharField())
+    columns = serializers.ListField(child=serializers.DictField())
 
 
 class ExportRequestSerializer(PatronSerializer):
@@ -121,7 +163,12 @@ class CustomerImportViewSet(
     def create(self, request):
         """Upload a CSV or XLSX file; poll the import until `state` is no longer `checking`."""
         upload = request.FILES.get("file")
-        customer_import = import_upload(actor=self.actor, upload=upload)
+        options = {
+            name: request.data.get(name)
+            for name in ImportOptionsSerializer().fields
+            if name in request.data
+        }
+        customer_import = import_upload(actor=self.actor, upload=upload, options=options)
         data = CustomerImportSerializer(customer_import).data
         response = Response(data, status=status.HTTP_201_CREATED)
         response["Location"] = f"/api/imports/{customer_import.pk}/"
@@ -141,6 +188,52 @@ class CustomerImportViewSet(
             idempotency_key=request.headers.get("Idempotency-Key"),
         )
         return _accepted(job)
+
+    @extend_schema(request=ImportChangeSerializer, responses={202: CustomerImportSerializer})
+    @action(detail=True, methods=["post"])
+    def options(self, request, pk=None):
+        """Change the options and/or the column mapping, and check the file again."""
+        customer_import = self.get_object()
+        serializer = ImportChangeSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        mapping = data.pop("mapping", None)
+        updated = import_options_set(
+            actor=self.actor, customer_import=customer_import, options=data, mapping=mapping
+        )
+        return Response(CustomerImportSerializer(updated).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=ImportChangeSerializer, responses={200: ColumnMappingSerializer})
+    @action(detail=True, methods=["get", "post"])
+    def mapping(self, request, pk=None):
+        """GET: the file's headers, how each is mapped, and the columns to choose from.
+        POST `{"mapping": {header: column or ""}}`: save it (remembered for files with the
+        same headers) and check the file again (202)."""
+        customer_import = self.get_object()
+        if request.method == "POST":
+            return self.options(request, pk)
+        summary = customer_import.summary or {}
+        return Response(
+            {
+                "headers": customer_import.headers,
+                "mapping": initial_mapping(customer_import.headers, customer_import.mapping),
+                "unknown_headers": summary.get("unknown_headers", []),
+                "columns": [{"value": v, "label": label} for v, label in column_choices()],
+            }
+        )
+
+    @extend_schema(
+        request=None,
+        responses={
+            (200, "text/csv"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="The rejected rows with a reason column."
+            )
+        },
+    )
+    @action(detail=True, methods=["get"])
+    def rejected(self, request, pk=None):
+        """The rows that were (or will be) left out, as CSV with a `reason` column."""
+        return rejected_rows_response(self.get_object())
 
 
 class ExportViewSet(_ActorMixin, viewsets.GenericViewSet):

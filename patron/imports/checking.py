@@ -238,6 +238,7 @@ class CustomerFileChecker:
         mapping = self.options.mapping
         errors = []
         self.header = list(header)
+        self.fatal_header = False
         self.index = {}
         self.custom_columns = []
         self.unknown_headers = []
@@ -289,12 +290,14 @@ class CustomerFileChecker:
             absent = name not in self.index and self.options.mode != "update"
             if absent and not any(e.column == name for e in errors):
                 errors.append(RowError(1, name, f"The required column “{name}” is missing."))
+                self.fatal_header = True
         key = self.options.match_on
         if self.options.updates and key not in self.index:
             label = key.replace("_", " ")
             errors.append(
                 RowError(1, key, f"An update finds each customer by its {label}: add the column.")
             )
+            self.fatal_header = True
         if self.new_custom_columns and self.options.create_missing:
             message = refusal(self.actor, ["custom field"])
             if message:

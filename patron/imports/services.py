@@ -136,8 +136,8 @@ def check_file(
         if header_errors:
             outcome.errors.extend(header_errors)
             outcome.error_count = outcome.header_errors = len(header_errors)
-        if any(e.message.startswith("The required column") for e in header_errors):
-            return outcome
+        if checker.fatal_header:
+            return outcome  # the rows cannot be read without the column
         if rejected_path is not None:
             rejected = RejectedRowsFile(rejected_path, list(header))
         all_or_nothing = options.on_error == "all_or_nothing"

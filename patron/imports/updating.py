@@ -56,7 +56,8 @@ class CustomerRowsUpdater:
                 fields["custom_fields"] = json.dumps(fields["custom_fields"])
             by_fields[tuple(sorted(fields))].append((plan.customer_id, fields))
         for names, items in by_fields.items():
-            self._update_customers(names, items)
+            if names:  # some rows change only contacts, tags or groups
+                self._update_customers(names, items)
         self._history(plans)
         self._tags(plans)
         self._groups(plans)

@@ -8,18 +8,28 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 
+from patron.core.actor import Actor
 from patron.core.errors import PermissionDenied, ValidationError, error_messages
 from patron.core.views import PatronView, apply_form_errors, get_restricted_object
 from patron.customers.models import Customer
 from patron.customers.selection import selection_data
 from patron.imports import exporting, retention
 from patron.imports.checking import group_errors_by_row
-from patron.imports.columns import COLUMNS, LIST_SEPARATOR
-from patron.imports.forms import ExportForm, ImportUploadForm, PhoneListForm
+from patron.imports.columns import LIST_SEPARATOR, all_columns
+from patron.imports.forms import (
+    OPTION_NAMES,
+    ColumnMappingForm,
+    ExportForm,
+    ImportOptionsForm,
+    ImportUploadForm,
+    PhoneListForm,
+)
 from patron.imports.jobs import EXPORT_JOB
+from patron.imports.mapping import column_choices, initial_mapping
 from patron.imports.models import CustomerImport
+from patron.imports.names import refusal
 from patron.imports.phone_lists import phone_list_apply, phone_list_preview
-from patron.imports.services import import_apply_start, import_upload
+from patron.imports.services import import_apply_start, import_options_set, import_upload
 from patron.jobs.models import Job
 from patron.jobs.services import job_enqueue
 from patron.jobs.views import state_badge, with_live_progress
@@ -51,7 +61,7 @@ class ImportView(PatronView):
                 "title": "Import customers",
                 "form": form,
                 "recent": recent,
-                "columns": COLUMNS,
+                "columns": all_columns(),
                 "separator": LIST_SEPARATOR,
             },
             status=status,
@@ -64,7 +74,9 @@ class ImportView(PatronView):
         form = ImportUploadForm(request.POST, request.FILES)
         if form.is_valid():
             try:
-                customer_import = import_upload(actor=self.actor, upload=form.cleaned_data["file"])
+                customer_import = import_upload(
+                    actor=self.actor, upload=form.cleaned_data["file"], options=form.options()
+                )
             except (ValidationError, PermissionDenied) as exc:
                 if isinstance(exc, ValidationError):
                     apply_form_errors(form, exc)
@@ -82,11 +94,16 @@ def _import_context(request, customer_import: CustomerImport) -> dict:
         # The import row was read before its jobs; a job that has just finished
         # committed its changes to the row first, so read the row again to show
         # the state that goes with the job's result.
-        customer_import.refresh_from_db(
-            fields=["state", "row_count", "error_count", "errors", "created_count", "applied_at"]
-        )
+        customer_import.refresh_from_db()
     errors = customer_import.errors[:ERRORS_SHOWN]
     file_removed = upload_removed_message(customer_import)
+    summary = customer_import.summary or {}
+    missing = summary.get("missing") or []
+    applied = customer_import.state == CustomerImport.State.APPLIED
+    checking = check_job is not None and not check_job.is_finished
+    options_form = ImportOptionsForm(
+        initial={name: getattr(customer_import, name) for name in OPTION_NAMES}
+    )
     return {
         "title": f"Import #{customer_import.pk}: {customer_import.original_name}",
         "imp": customer_import,
@@ -95,11 +112,23 @@ def _import_context(request, customer_import: CustomerImport) -> dict:
         "errors": errors,
         "error_rows": group_errors_by_row(errors),
         "errors_shown": len(errors),
-        "polling": (check_job is not None and not check_job.is_finished)
-        or (apply_job is not None and not apply_job.is_finished),
+        "summary": summary,
+        "missing": missing,
+        "may_create": not refusal(Actor(user=request.user), {m["kind"] for m in missing})
+        if missing
+        else False,
+        "polling": checking or (apply_job is not None and not apply_job.is_finished),
         "can_apply": customer_import.state == CustomerImport.State.READY
         and (apply_job is None or apply_job.state in (Job.State.FAILED, Job.State.CANCELLED))
         and not file_removed,
+        "can_change": not applied and not checking and not file_removed,
+        "options_form": options_form,
+        "rejected_url": reverse("imports:rejected", args=[customer_import.pk])
+        if customer_import.rejected_name and customer_import.rejected_count
+        else "",
+        "apply_count": (summary.get("to_create", 0) + summary.get("to_update", 0))
+        if summary
+        else customer_import.row_count,
         "file_removed": file_removed,
         "list_url": reverse("customers:list"),
     }
@@ -147,6 +176,107 @@ class ImportApplyView(PatronView):
         else:
             messages.success(request, f"Started job #{job.pk}: importing the customers.")
         return HttpResponseRedirect(customer_import.get_absolute_url())
+
+
+class ImportOptionsView(PatronView):
+    """Change how a checked file is applied, and check it again."""
+
+    def post(self, request, pk):
+        customer_import = get_restricted_object(request, CustomerImport, pk=pk)
+        form = ImportOptionsForm(request.POST)
+        if not form.is_valid():
+            for message in form.errors.values():
+                messages.error(request, " ".join(message))
+            return HttpResponseRedirect(customer_import.get_absolute_url())
+        try:
+            import_options_set(
+                actor=self.actor,
+                customer_import=customer_import,
+                options={name: form.cleaned_data.get(name) for name in OPTION_NAMES},
+            )
+        except (ValidationError, PermissionDenied) as exc:
+            for message in error_messages(exc):
+                messages.error(request, message)
+        else:
+            messages.success(request, "Checking the file again with these options.")
+        return HttpResponseRedirect(customer_import.get_absolute_url())
+
+
+class ImportMappingView(PatronView):
+    """Map each header of the file to one of Patron's columns, or ignore it."""
+
+    def _form(self, customer_import, data=None):
+        return ColumnMappingForm(
+            data,
+            headers=customer_import.headers,
+            initial_mapping=initial_mapping(customer_import.headers, customer_import.mapping),
+            choices=column_choices(),
+        )
+
+    def render(self, customer_import, form, status=200):
+        unknown = set((customer_import.summary or {}).get("unknown_headers") or [])
+        rows = [
+            (form[f"column_{i}"], header, header in unknown)
+            for i, header in enumerate(customer_import.headers)
+        ]
+        return TemplateResponse(
+            self.request,
+            "imports/import_mapping.html",
+            {
+                "title": f"Map the columns of {customer_import.original_name}",
+                "imp": customer_import,
+                "form": form,
+                "rows": rows,
+            },
+            status=status,
+        )
+
+    def get(self, request, pk):
+        customer_import = get_restricted_object(request, CustomerImport, pk=pk)
+        if not customer_import.headers:
+            messages.error(request, "The file is still being checked; map its columns once it is.")
+            return HttpResponseRedirect(customer_import.get_absolute_url())
+        return self.render(customer_import, self._form(customer_import))
+
+    def post(self, request, pk):
+        customer_import = get_restricted_object(request, CustomerImport, pk=pk)
+        form = self._form(customer_import, request.POST)
+        if not form.is_valid():
+            return self.render(customer_import, form, status=400)
+        try:
+            import_options_set(
+                actor=self.actor, customer_import=customer_import, mapping=form.mapping()
+            )
+        except (ValidationError, PermissionDenied) as exc:
+            for message in error_messages(exc):
+                form.add_error(None, message)
+            return self.render(customer_import, form, status=400)
+        messages.success(
+            request,
+            "Mapping saved; files with the same headers will be read the same way. "
+            "Checking the file again.",
+        )
+        return HttpResponseRedirect(customer_import.get_absolute_url())
+
+
+def rejected_rows_response(customer_import: CustomerImport) -> FileResponse:
+    """The rejected rows of an import as CSV, with their reasons; 404 when there are none."""
+    path = customer_import.rejected_path
+    if path is None or not customer_import.rejected_count or not path.exists():
+        raise Http404("This import has no rejected rows.")
+    stem = customer_import.original_name.rsplit(".", 1)[0] or "customers"
+    return FileResponse(
+        open(path, "rb"),  # noqa: SIM115 — FileResponse closes it
+        as_attachment=True,
+        filename=f"{stem}-rejected.csv",
+        content_type="text/csv",
+    )
+
+
+class ImportRejectedView(PatronView):
+    def get(self, request, pk):
+        customer_import = get_restricted_object(request, CustomerImport, pk=pk)
+        return rejected_rows_response(customer_import)
 
 
 # --- export ----------------------------------------------------------------------------
