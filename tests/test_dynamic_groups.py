@@ -9,11 +9,7 @@ from django.utils import timezone
 from patron.core.actor import Actor
 from patron.core.errors import ValidationError
 from patron.customers.models import Customer, CustomerTag, GroupMembership
-from patron.customers.services import (
-    customer_group_add,
-    customer_groups_set,
-    status_schedule_run,
-)
+from patron.customers.services import customer_group_add, customer_groups_set
 from patron.events.models import Event
 from patron.groups import services as group_services
 from patron.groups.dynamic import (
@@ -24,6 +20,7 @@ from patron.groups.dynamic import (
 )
 from patron.groups.models import DynamicGroupChange, DynamicGroupSnapshot
 from patron.groups.schedule import memberships_expire
+from patron.ops.schedule import scheduled_pass
 from patron.segments import services as segment_services
 from patron.segments.language import SegmentError, segment_queryset
 from tests.factories import PASSWORD, CustomerFactory
@@ -249,7 +246,7 @@ def test_scheduler_run_ends_memberships_and_evaluates_dynamic_groups(world, owne
     GroupMembership.objects.filter(customer=world.eve).update(
         valid_until=timezone.localdate() - datetime.timedelta(days=1)
     )
-    result = status_schedule_run()
+    result = scheduled_pass()
     assert {k: result[k] for k in ("memberships_ended", "dynamic_entered", "dynamic_left")} == {
         "memberships_ended": 1,
         "dynamic_entered": 2,

@@ -17,7 +17,6 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from patron.core.actor import Actor
-from patron.customers.services import status_schedule_run
 from patron.imports.exporting import export_path
 from patron.imports.jobs import EXPORT_JOB
 from patron.imports.models import CustomerImport
@@ -25,6 +24,7 @@ from patron.imports.retention import exports_expire
 from patron.imports.storage import storage_dir
 from patron.jobs.models import Job
 from patron.jobs.services import job_enqueue, job_run
+from patron.ops.schedule import scheduled_pass
 from tests.conftest import token_client
 from tests.factories import CustomerFactory
 
@@ -71,7 +71,7 @@ def test_an_export_is_kept_for_the_retention_period(client, owner, export):
     detail = client.get(reverse("imports:export_detail", args=[export.pk])).content.decode()
     assert "The file is kept until" in detail and "Expired" not in detail
     with later(6):
-        assert status_schedule_run()["exports_expired"] == 0
+        assert scheduled_pass()["exports_expired"] == 0
         client.force_login(owner)
         response = client.get(reverse("imports:export_download", args=[export.pk]))
         assert response.status_code == 200
@@ -84,7 +84,7 @@ def test_an_expired_export_answers_410_with_a_clear_page(client, owner, export):
     answers 410 with the expiry date and a way to run the export again."""
     path = file_of(export)
     with later(8):
-        result = status_schedule_run()
+        result = scheduled_pass()
         assert result["exports_expired"] == 1
         assert not path.exists()
         client.force_login(owner)

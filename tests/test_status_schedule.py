@@ -1,14 +1,17 @@
 """Scheduled status changes and automatic progression, with a frozen clock."""
 
 import datetime
+from io import StringIO
 
 import pytest
 import time_machine
+from django.core.management import call_command
 
 from patron.core.errors import ValidationError
 from patron.customers import services
 from patron.customers.models import Customer, StatusChange
 from patron.events.models import Event
+from patron.ops.schedule import scheduled_pass
 from patron.statuses.models import Status
 from tests.factories import CustomerFactory
 
@@ -120,3 +123,43 @@ def test_queryset_methods_for_billing_and_messaging():
     assert set(Customer.objects.may_receive_mail()) == {active}
     assert prospect not in Customer.objects.paying()
     assert ex in Customer.objects.paying()
+
+
+@time_machine.travel(datetime.datetime(2026, 3, 9, 6, 0), tick=False)
+def test_scheduled_pass_applies_due_changes_once_and_reports_every_step(actor):
+    """One pass applies the change due today and says what each app's step did;
+    a second pass finds nothing left to do."""
+    customer = CustomerFactory()
+    with time_machine.travel(datetime.datetime(2026, 3, 2, 9, 0), tick=False):
+        services.customer_status_change(
+            actor=actor,
+            customer=customer,
+            status=status("Suspended"),
+            reason="Move",
+            effective_date=datetime.date(2026, 3, 9),
+        )
+
+    first = scheduled_pass()
+    assert first["applied"] == 1
+    assert set(first) >= {
+        "applied",
+        "progressed",
+        "memberships_ended",
+        "memberships_started",
+        "dynamic_entered",
+        "dynamic_left",
+        "exports_expired",
+    }
+    assert scheduled_pass()["applied"] == 0
+    customer.refresh_from_db()
+    assert customer.status.name == "Suspended"
+
+
+def test_run_status_schedule_command_runs_the_pass(actor):
+    """`patron manage run_status_schedule` is the same pass, for cron."""
+    out = StringIO()
+    call_command("run_status_schedule", "--date", "2026-03-09", stdout=out)
+    assert "Applied 0 scheduled change(s)" in out.getvalue()
+    out = StringIO()
+    call_command("run_status_schedule", "--preview", stdout=out)
+    assert "will move from Suspended to Ceased" in out.getvalue()

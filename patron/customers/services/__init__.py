@@ -20,7 +20,6 @@ from patron.customers.services.status import (
     customer_status_change,
     customer_status_change_cancel,
     status_changes_apply_due,
-    status_schedule_run,
     statuses_progress_due,
     statuses_progress_preview,
 )
@@ -43,7 +42,6 @@ __all__ = [
     "customer_status_change",
     "customer_status_change_cancel",
     "status_changes_apply_due",
-    "status_schedule_run",
     "statuses_progress_due",
     "statuses_progress_preview",
     "customer_tag_add",

@@ -3,7 +3,8 @@
 A change dated in the future is kept as pending and applied by the status
 scheduler on the day; a status with a "next status" moves its customers on
 after the set number of days. Both scheduler steps are idempotent: running
-them twice moves each customer once.
+them twice moves each customer once. The scheduler's pass, which runs them
+with the other apps' scheduled work, is `patron.ops.schedule.scheduled_pass`.
 """
 
 from __future__ import annotations
@@ -125,6 +126,10 @@ def _apply(
         # Kept beside the status for the progression query; the history row says the same.
         Customer.objects.filter(pk=updated.pk).update(status_since=effective_date)
         updated.status_since = effective_date
+        # ORG-10 hinge: the status's related service status, applied and logged by its app.
+        from patron.subscriptions.services import customer_services_apply_status
+
+        customer_services_apply_status(actor=actor, customer=updated, status=status, reason=reason)
         if pending is not None:
             pending.from_status = previous
             pending.state = StatusChange.State.APPLIED
@@ -305,17 +310,3 @@ def statuses_progress_due(*, today: datetime.date | None = None) -> int:
                 _apply(SCHEDULER, customer, next_status, reason, today, check=False)
                 moved += 1
     return moved
-
-
-def status_schedule_run(*, today: datetime.date | None = None) -> dict:
-    """One pass of the status scheduler: pending changes first, then progressions,
-    then the groups' scheduled work (temporary memberships, dynamic group history)."""
-    from patron.groups.schedule import groups_schedule_run
-    from patron.imports.retention import exports_expire
-
-    return {
-        "applied": status_changes_apply_due(today=today),
-        "progressed": statuses_progress_due(today=today),
-        **groups_schedule_run(today=today),
-        **exports_expire(),
-    }

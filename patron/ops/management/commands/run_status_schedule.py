@@ -1,10 +1,12 @@
-"""Apply due status changes and automatic progressions (run daily, or from `patron serve`)."""
+"""Run the scheduled pass once (daily from cron, or every few minutes inside `patron serve`):
+due status changes, automatic progressions, group schedules, export retention."""
 
 import datetime
 
 from django.core.management.base import BaseCommand, CommandError
 
-from patron.customers.services import status_schedule_run, statuses_progress_preview
+from patron.customers.services import statuses_progress_preview
+from patron.ops.schedule import scheduled_pass
 
 
 class Command(BaseCommand):
@@ -30,7 +32,7 @@ class Command(BaseCommand):
             if not rows:
                 self.stdout.write("No status has a next status.")
             return
-        result = status_schedule_run(today=day)
+        result = scheduled_pass(today=day)
         self.stdout.write(
             f"Applied {result['applied']} scheduled change(s); "
             f"moved {result['progressed']} customer(s) on to their next status."

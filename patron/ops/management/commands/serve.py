@@ -31,6 +31,11 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
+from waitress import create_server, wasyncore
+from waitress.server import BaseWSGIServer
+
+from patron.jobs.runner import start_embedded_worker, stop_embedded_worker
+from patron.ops.schedule import scheduled_pass
 
 logger = logging.getLogger("patron.serve")
 
@@ -39,11 +44,9 @@ JOBS_PID_VARIABLE = "PATRON_SERVE_JOBS_PID"
 
 
 def run_scheduler_forever(stop: threading.Event, interval_minutes: int) -> None:
-    from patron.customers.services import status_schedule_run
-
     while not stop.is_set():
         try:
-            status_schedule_run()
+            scheduled_pass()
         except Exception:  # keep serving; the next pass tries again
             logger.exception("Status scheduler pass failed")
         finally:
@@ -86,7 +89,7 @@ def _listen(host: str, port: int) -> socket.socket:
 
 
 def _stop_with_parent():  # runs in the child between fork and exec; no thread is started yet
-    import ctypes
+    import ctypes  # only here: prctl is Linux's, and only the forked child calls it
 
     pr_set_pdeathsig = 1
     ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGTERM)
@@ -108,9 +111,6 @@ class _Stop:
 
 def _drain_waitress(server, deadline: float) -> None:
     """Stop accepting connections, then run the loop until the requests in hand are answered."""
-    from waitress import wasyncore
-    from waitress.server import BaseWSGIServer
-
     task_map = server._map
     for listener in [d for d in list(task_map.values()) if isinstance(d, BaseWSGIServer)]:
         wasyncore.dispatcher.close(listener)
@@ -175,8 +175,7 @@ class Command(BaseCommand):
         if count > 1:
             web = self._start_gunicorn(sock, count, threads, grace)
         else:
-            from waitress import create_server
-
+            # Built only where waitress serves; gunicorn's processes load patron.wsgi themselves.
             from patron.wsgi import application
 
             web = create_server(application, sockets=[sock], threads=threads)
@@ -237,8 +236,6 @@ class Command(BaseCommand):
         return process
 
     def _start_background(self, no_scheduler: bool):
-        from patron.jobs.runner import start_embedded_worker
-
         embedded = start_embedded_worker()
         scheduler_stopped = threading.Event()
         if not no_scheduler:
@@ -253,8 +250,6 @@ class Command(BaseCommand):
 
     def _shut_down(self, web, grace: int, scheduler_stopped: threading.Event) -> None:
         """Requests in hand and the job step in hand get `grace` seconds, side by side."""
-        from patron.jobs.runner import stop_embedded_worker
-
         deadline = time.monotonic() + grace
         self.stdout.write(f"Stopping: finishing the requests in hand (at most {grace} seconds)…")
         self.stdout.flush()
