@@ -54,6 +54,12 @@ router.register("tickets", TicketViewSet, basename="ticket")
 router.register("custom-fields", CustomFieldViewSet, basename="customfield")
 router.register("banners", BannerRuleViewSet, basename="bannerrule")
 router.register("calls", CallLogViewSet, basename="calllog")
+router.register("services", ServiceViewSet, basename="service")
+router.register("tax-rates", TaxRateViewSet, basename="taxrate")
+router.register("inventory-types", InventoryTypeViewSet, basename="inventorytype")
+router.register(
+    r"customers/(?P<customer_pk>\d+)/services", CustomerServiceViewSet, basename="customerservice"
+)
 # The bulk actions answer under /api/jobs/ beside the jobs they start (bulk/, bulk/preview/,
 # bulk-tag/, <id>/undo/). A router takes one viewset per name: this one keeps theirs
 # (job-bulk, job-undo, …).

@@ -42,6 +42,8 @@ class CustomerServiceForm(PatronModelForm):
             ]
         else:
             del self.fields["status"]
+            self.fields["start_date"].required = False
+            self.fields["start_date"].help_text = "Empty: today."
 
     def _post_clean(self):
         # The service validates the model.

@@ -28,6 +28,8 @@ def _check_customer(actor: Actor, customer: Customer) -> None:
 def _clean_input(data: dict) -> dict:
     """Clear messages for what people get wrong most (before the model's own checks)."""
     data = {k: v for k, v in data.items() if k in EDITABLE}
+    if "start_date" in data and data["start_date"] is None:
+        data["start_date"] = timezone.localdate()
     errors = {}
     quantity = data.get("quantity")
     if quantity is not None and (isinstance(quantity, bool) or int(quantity) < 1):
