@@ -65,12 +65,6 @@ router.register(
 # (job-bulk, job-undo, …).
 bulk_router = SimpleRouter()
 bulk_router.register("jobs", BulkViewSet, basename="job")
-router.register("services", ServiceViewSet, basename="service")
-router.register("tax-rates", TaxRateViewSet, basename="taxrate")
-router.register("inventory-types", InventoryTypeViewSet, basename="inventorytype")
-router.register(
-    r"customers/(?P<customer_pk>\d+)/services", CustomerServiceViewSet, basename="customerservice"
-)
 
 
 class SchemaView(SpectacularAPIView):
