@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from patron.accounts.models import ApiToken, Role, User
+from patron.catalogue.models import InventoryType, Service, TaxRate
 from patron.classes.models import CustomerClass
 from patron.customers.models import Contact, Customer
 from patron.departments.models import Department
@@ -123,6 +124,40 @@ ENDPOINTS = {
         lambda users: DepartmentFactory(name="Zulu"),
         lambda users: {"name": "Trial", "email": "trial@example.com"},
         {"description": "Changed"},
+        {"read": EVERYONE_READS, **LIST_WRITE},
+    ),
+    "tax-rates": Endpoint(
+        "/api/tax-rates/",
+        TaxRate,
+        lambda users: TaxRate.objects.create(name="Zulu", rate="5.00"),
+        lambda users: {"name": "Trial", "rate": "20.00"},
+        {"position": 7},
+        {"read": EVERYONE_READS, **LIST_WRITE},
+    ),
+    "inventory-types": Endpoint(
+        "/api/inventory-types/",
+        InventoryType,
+        lambda users: InventoryType.objects.create(name="Zulu"),
+        lambda users: {"name": "Trial"},
+        {"description": "Changed"},
+        {"read": EVERYONE_READS, **LIST_WRITE},
+    ),
+    "services": Endpoint(
+        "/api/services/",
+        Service,
+        lambda users: Service.objects.create(
+            code="ZULU",
+            name="Zulu",
+            price="45.00",
+            tax_rate=TaxRate.objects.create(name="Z", rate=0),
+        ),
+        lambda users: {
+            "code": "TRIAL",
+            "name": "Trial",
+            "price": "10.00",
+            "tax_rate": TaxRate.objects.create(name="Trial rate", rate="20.00").pk,
+        },
+        {"name": "Changed"},
         {"read": EVERYONE_READS, **LIST_WRITE},
     ),
     "customers": Endpoint(

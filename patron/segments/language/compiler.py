@@ -28,7 +28,7 @@ from django.db.models.fields.json import HasKey, KeyTransform
 from django.utils import timezone
 
 from patron.core.actor import who_or_system
-from patron.segments.language import fields
+from patron.segments.language import fields, money
 from patron.segments.language.errors import SegmentError
 from patron.segments.language.syntax import And, Not, Or, Term, leaves, parse
 
@@ -246,6 +246,8 @@ class Compiler:
                 "contact": Q(),
             }[value]
             return Q(Exists(Contact.objects.filter(contact, customer_id=OuterRef("pk"))))
+        if spec.kind in money.KINDS:
+            return money.term_q(self, spec, term)
         return definite(self._custom_q(term))
 
     def _with_dynamic(self, static: Q, groups: list[NamedRow], term: Term) -> Q:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from patron.segments.language import fields
+from patron.segments.language import fields, money
 from patron.segments.language.compiler import Compiler, explain_annotations
 from patron.segments.language.syntax import Term, leaves
 
@@ -68,6 +68,7 @@ ROW_FIELDS = [
     "created",
     "modified",
     "custom_fields",
+    "id",
 ]
 
 
@@ -91,6 +92,8 @@ def _label(term: Term) -> str:
         if spec.name == "has":
             return f"has {HAS_WORDS[term.value.lower()]}"
         return f"kind {term.value.lower()}"
+    if spec.kind in money.KINDS:
+        return money.label(spec, term)
     if spec.kind == "custom":
         if term.op in fields.EQUALS:
             return f"{term.field} {term.value}"
@@ -132,6 +135,8 @@ def _actual(term: Term, row: dict) -> str:
         if spec.name == "has":
             return f"no {HAS_WORDS[term.value.lower()].removeprefix('a ')}"
         return f"kind is {row['kind']}, needs {term.value.lower()}"
+    if spec.kind in money.KINDS:
+        return money.actual(spec, term, row["id"])
     key = fields.custom_key(term.field)
     current = (row["custom_fields"] or {}).get(key)
     shown = "not set" if current is None else str(current)

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from difflib import get_close_matches
 
+from patron.segments.language import money
 from patron.segments.language.errors import SegmentError
 
 OP_ORDER = [":", "=", "<", "<=", ">", ">="]
@@ -58,6 +59,11 @@ SPECS = {
         FieldSpec(
             "has", "choice", EQUALS, "contact detail", "", ("email", "phone", "mobile", "contact")
         ),
+        # Money (language/money.py): what customers buy and what they owe.
+        FieldSpec("service", "service", EQUALS, "service"),
+        FieldSpec("service_count", "count", COMPARE | {":"}, "service count"),
+        FieldSpec("balance", "amount", COMPARE | {":"}, "balance"),
+        FieldSpec("cashback", "amount", COMPARE | {":"}, "cashback"),
     ]
 }
 CUSTOM = FieldSpec("custom", "custom", EQUALS | COMPARE, "custom field", "custom_fields")
@@ -164,5 +170,7 @@ def check_value(spec: FieldSpec, term) -> None:
                 "is not a number",
                 column,
             )
+    elif spec.kind in money.KINDS:
+        money.check_value(spec, term)
     elif spec.kind == "name" and not value.strip():
         raise SegmentError(f"empty {spec.label} name at column {column}", column)
