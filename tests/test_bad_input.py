@@ -220,7 +220,7 @@ def test_invalid_phone_ui_contact_form(owner_client):
     assert response.status_code == 400
     (message,) = response.context["form"].errors["phone"]
     assert "+44 7700 900123" in message
-    assert "is not a valid phone number" in message
+    assert "is not a valid number for United Kingdom (GB)" in message
     assert not Contact.objects.exists()
     assert not Event.objects.exists()
 
@@ -234,7 +234,7 @@ def test_invalid_phone_api(api):
     )
     assert response.status_code == 400
     (message,) = response.json()["mobile"]
-    assert "is not a valid phone number" in message
+    assert "is not a valid number for United Kingdom (GB)" in message
     assert not Contact.objects.exists()
     assert not Event.objects.exists()
 

@@ -161,3 +161,82 @@ def test_reindex_command(people):
     call_command("search_reindex", stdout=out)
     assert out.getvalue().strip() == "Indexed 2 customers."
     assert found("Babbage") == {"A100234"}
+
+
+# --- without regard to accents (CUS-8) -----------------------------------------------------
+
+
+@pytest.fixture
+def abroad(db):
+    """Customers whose names, company, address and email carry accents, and one without."""
+    muller = CustomerFactory(
+        account_number="D300001",
+        name="Jürgen Müller",
+        first_name="Jürgen",
+        last_name="Müller",
+        company_name="Crème Brûlée SARL",
+        external_reference="NW-ÉPICE",
+        service_street="Straße des 17. Juni 5",
+        service_city="Zürich",
+        service_country="CH",
+    )
+    ContactFactory(
+        customer=muller, name="José Núñez", email="jose@bücher.example", phone="+41446681800"
+    )
+    plain = CustomerFactory(account_number="E400002", name="Jose Smith", service_city="Leon")
+    ContactFactory(
+        customer=plain,
+        name="Old Number",
+        email="",
+        phone="",
+        fax="(171) 555-7788",
+        fax_unverified=True,
+    )
+    return {"muller": muller, "plain": plain}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Muller",  # no accent finds the accented name
+        "MÜLLER",  # any case, with the accent
+        "jurgen mul",
+        "creme brulee",  # company name
+        "brûlée",
+        "strasse des",  # ß folds to ss
+        "zurich",  # city
+        "nunez",  # contact name
+        "bucher.example",  # email with an international domain
+        "nw-epice",  # external reference
+    ],
+)
+def test_accents_and_case_are_ignored(abroad, text):
+    assert found(text) == {"D300001"}
+
+
+def test_accented_search_finds_the_plain_spelling_too(abroad):
+    """A search for José finds both José Núñez's account and Jose Smith."""
+    assert found("José") == {"D300001", "E400002"}
+    assert found("Jose") == {"D300001", "E400002"}
+    assert found("Léon") == {"E400002"}
+
+
+def test_short_text_ignores_accents(abroad):
+    assert found("Jü") == found("ju") == {"D300001"}
+
+
+def test_foreign_and_unverified_numbers_are_found(abroad):
+    # Stored with their own country code; found in international or national form.
+    assert found("+41 44 668 18 00") == {"D300001"}
+    assert found("044 668 18 00") == {"D300001"}
+    # A number kept as written is searched by its digits.
+    assert found("(171) 555-7788") == {"E400002"}
+    assert found("171 555") == {"E400002"}
+
+
+def test_edits_are_folded_too(abroad):
+    customer = abroad["plain"]
+    customer.name = "Zoë Brontë"
+    customer.save()
+    assert found("zoe bronte") == {"E400002"}
+    assert found("Jose Smith") == set()

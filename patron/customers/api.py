@@ -31,10 +31,17 @@ from patron.tags.models import Tag
 
 CONTACT_FIELDS = [
     "name",
+    "first_name",
+    "last_name",
     "title",
     "email",
+    "country",
     "phone",
     "mobile",
+    "fax",
+    "phone_unverified",
+    "mobile_unverified",
+    "fax_unverified",
     "is_primary",
     "email_opt_out",
     "sms_opt_out",
@@ -42,13 +49,36 @@ CONTACT_FIELDS = [
 ]
 
 
+# The name is made from first and last name when either is given (see Contact).
+CONTACT_EXTRA_KWARGS = {"name": {"required": False, "allow_blank": True}}
+
+
+def _check_contact_named(attrs, instance=None):
+    names = ("name", "first_name", "last_name")
+    current = {f: getattr(instance, f, "") for f in names} if instance is not None else {}
+    merged = {**current, **{f: attrs[f] for f in names if f in attrs}}
+    if not any((merged.get(f) or "").strip() for f in names):
+        raise serializers.ValidationError(
+            {"name": "Give the contact a name, or a first and last name."}
+        )
+
+
 class ContactSerializer(PatronModelSerializer):
+    """A contact. Numbers are read in `country` (empty: the customer's country, else
+    the home country) and returned in E.164; with `phone_unverified` (`mobile_…`,
+    `fax_…`) true, a number that is not valid is kept exactly as written."""
+
     customer = serializers.PrimaryKeyRelatedField(queryset=Customer.objects.all())
 
     class Meta:
         model = Contact
         fields = ["id", "customer", *CONTACT_FIELDS, "version", "created", "modified"]
         read_only_fields = ["version", "created", "modified"]
+        extra_kwargs = CONTACT_EXTRA_KWARGS
+
+    def validate(self, attrs):
+        _check_contact_named(attrs, self.instance)
+        return super().validate(attrs)
 
     restrict_actions = {"customer": "change"}
 
@@ -63,6 +93,11 @@ class NestedContactSerializer(PatronModelSerializer):
         model = Contact
         fields = ["id", *CONTACT_FIELDS]
         read_only_fields = ["id"]
+        extra_kwargs = CONTACT_EXTRA_KWARGS
+
+    def validate(self, attrs):
+        _check_contact_named(attrs)
+        return super().validate(attrs)
 
 
 class CustomerSerializer(PatronModelSerializer):
@@ -70,6 +105,10 @@ class CustomerSerializer(PatronModelSerializer):
 
     `tags` and `groups` are lists of ids and replace the current sets on
     update. `status` is set on creation; change it later with `POST .../status/`.
+    Countries are ISO 3166-1 codes (an empty service country is the home
+    country), regions ISO 3166-2 codes where the country has them, and the tax
+    number is checked for its country; `name` is made from `first_name` and
+    `last_name` for a person and from `company_name` for a company.
     """
 
     status = serializers.PrimaryKeyRelatedField(queryset=Status.objects.all())
@@ -98,6 +137,11 @@ class CustomerSerializer(PatronModelSerializer):
             "account_number",
             "name",
             "kind",
+            "first_name",
+            "last_name",
+            "company_name",
+            "tax_number",
+            "external_reference",
             "status",
             "status_name",
             "customer_class",
@@ -106,6 +150,7 @@ class CustomerSerializer(PatronModelSerializer):
             "service_street",
             "service_city",
             "service_postcode",
+            "service_region",
             "service_country",
             "latitude",
             "longitude",
@@ -113,6 +158,7 @@ class CustomerSerializer(PatronModelSerializer):
             "billing_street",
             "billing_city",
             "billing_postcode",
+            "billing_region",
             "billing_country",
             "notes",
             "archived",
@@ -126,6 +172,22 @@ class CustomerSerializer(PatronModelSerializer):
             "modified",
         ]
         read_only_fields = ["archived", "archived_at", "version", "created", "modified"]
+        extra_kwargs = {
+            "name": {"required": False, "allow_blank": True},
+            # Unique when set: checked by the service with a message that does not tell a
+            # restricted user about a customer they cannot see.
+            "external_reference": {"validators": []},
+        }
+
+    def validate(self, attrs):
+        names = ("name", "first_name", "last_name", "company_name")
+        current = {f: getattr(self.instance, f, "") for f in names} if self.instance else {}
+        merged = {**current, **{f: attrs[f] for f in names if f in attrs}}
+        if not any((merged.get(f) or "").strip() for f in names):
+            raise serializers.ValidationError(
+                {"name": "Give the customer a name, or a first and last name."}
+            )
+        return super().validate(attrs)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -3,29 +3,73 @@
 from django import forms
 from django.db.models import Case, Value, When
 
+from patron.core.errors import ValidationError
 from patron.core.forms import PatronForm, PatronModelForm
+from patron.customers.countries import country_choices, country_name, home_country, parse_country
 from patron.customers.models import Contact, Customer
 from patron.groups.models import Group
 from patron.statuses.models import Status
 from patron.tags.models import Tag
 
-PROFILE_FIELDS = [
+ACCOUNT_FIELDS = [
     "name",
     "kind",
+    "first_name",
+    "last_name",
+    "company_name",
+    "tax_number",
+    "external_reference",
     "customer_class",
     "department",
+]
+SERVICE_ADDRESS_FIELDS = [
     "service_street",
     "service_city",
     "service_postcode",
+    "service_region",
     "service_country",
     "latitude",
     "longitude",
+]
+BILLING_ADDRESS_FIELDS = [
     "billing_same_as_service",
     "billing_street",
     "billing_city",
     "billing_postcode",
+    "billing_region",
     "billing_country",
 ]
+PROFILE_FIELDS = [*ACCOUNT_FIELDS, *SERVICE_ADDRESS_FIELDS, *BILLING_ADDRESS_FIELDS]
+REGION_HELP = (
+    "An ISO 3166-2 code or name (US-CA or California) where the country has them; "
+    "free text elsewhere."
+)
+
+
+class CountryField(forms.CharField):
+    """A country chosen from the ISO list; a posted code or name is read by
+    `parse_country`, so "UK" gets "did you mean GB?" rather than "invalid choice".
+    Empty stays empty: the model fills in what an empty country means."""
+
+    def __init__(self, *, blank_label: str = "", **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("max_length", 100)
+        super().__init__(**kwargs)
+        self.widget = forms.Select(choices=[("", blank_label), *country_choices()])
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return ""
+        try:
+            return parse_country(value)
+        except ValidationError as exc:
+            raise forms.ValidationError(exc.messages) from exc
+
+
+def home_country_label() -> str:
+    home = home_country()
+    return f"— home country ({country_name(home)}) —" if home else "— choose —"
 
 
 def status_choices(user):
@@ -61,11 +105,27 @@ class CustomerForm(PatronModelForm):
     class Meta:
         model = Customer
         fields = PROFILE_FIELDS
+        help_texts = {
+            "name": "For a person with a first or last name, and a company with a company "
+            "name, the name is made from them.",
+            "service_region": REGION_HELP,
+            "billing_region": REGION_HELP,
+            "billing_country": "Empty: the service address's country.",
+        }
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, user=user, **kwargs)
         self.user = user
         self.is_new = not self.instance.pk
+        self.fields["name"].required = False
+        self.fields["service_country"] = CountryField(
+            label="Country", blank_label=home_country_label()
+        )
+        self.fields["billing_country"] = CountryField(
+            label="Billing country",
+            blank_label="— as the service address —",
+            help_text=self._meta.help_texts["billing_country"],
+        )
         if self.is_new:
             status = self.fields["status"]
             # Offer the assignable statuses but accept any the user can see, so
@@ -97,9 +157,9 @@ class CustomerForm(PatronModelForm):
             return [self[n] for n in names if n in self.fields]
 
         sections = [
-            ("Account", bound(["name", "kind", "status", "customer_class", "department"])),
-            ("Service address", bound(PROFILE_FIELDS[4:10])),
-            ("Billing address", bound(PROFILE_FIELDS[10:])),
+            ("Account", bound([*ACCOUNT_FIELDS[:2], "status", *ACCOUNT_FIELDS[2:]])),
+            ("Service address", bound(SERVICE_ADDRESS_FIELDS)),
+            ("Billing address", bound(BILLING_ADDRESS_FIELDS)),
             ("Other", bound(["referred_by_account", "tags", "groups"])),
         ]
         if self.is_new:
@@ -123,6 +183,12 @@ class CustomerForm(PatronModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        named = any(
+            (cleaned.get(f) or "").strip()
+            for f in ("name", "first_name", "last_name", "company_name")
+        )
+        if not named:
+            self.add_error("name", "Give the customer a name, or a first and last name.")
         has_details = cleaned.get("contact_email") or cleaned.get("contact_phone")
         if self.is_new and has_details and not cleaned.get("contact_name"):
             self.add_error("contact_name", "Give the contact a name.")
@@ -148,22 +214,57 @@ class CustomerForm(PatronModelForm):
 
 
 class ContactForm(PatronModelForm):
+    """A contact; its numbers are read in its country (empty: the customer's)."""
+
     class Meta:
         model = Contact
         fields = [
             "name",
+            "first_name",
+            "last_name",
             "title",
             "email",
+            "country",
             "phone",
             "mobile",
+            "fax",
+            "phone_unverified",
+            "mobile_unverified",
+            "fax_unverified",
             "is_primary",
             "email_opt_out",
             "sms_opt_out",
             "portal_username",
         ]
-        help_texts = {
-            "phone": "With country code, e.g. +44 113 496 0000; stored as +441134960000.",
+        labels = {
+            "phone_unverified": "Keep the phone number as written if it is not valid",
+            "mobile_unverified": "Keep the mobile number as written if it is not valid",
+            "fax_unverified": "Keep the fax number as written if it is not valid",
         }
+        help_texts = {
+            "name": "Made from the first and last name when either is given.",
+            "phone": "As dialled in the contact's country, or with the country code, "
+            "e.g. +44 113 496 0000; stored as +441134960000.",
+            "phone_unverified": "It is then marked unverified; a valid number is always "
+            "stored in international form.",
+            "mobile_unverified": "",
+            "fax_unverified": "",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["name"].required = False
+        self.fields["country"] = CountryField(
+            label="Country",
+            blank_label="— the customer's country —",
+            help_text=Contact._meta.get_field("country").help_text,
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        if not any((cleaned.get(f) or "").strip() for f in ("name", "first_name", "last_name")):
+            self.add_error("name", "Give the contact a name, or a first and last name.")
+        return cleaned
 
 
 class StatusChangeForm(PatronForm):

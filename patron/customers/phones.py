@@ -105,6 +105,8 @@ def display_phone(stored: str) -> str:
         number = phonenumbers.parse(stored, None)
     except phonenumbers.NumberParseException:
         return stored
+    if not phonenumbers.is_valid_number(number):
+        return stored
     home = home_country()
     if home and phonenumbers.region_code_for_number(number) == home:
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)

@@ -1,8 +1,9 @@
 """Answering a search from the customer search index (see patron/search/sql.py).
 
 `matching_ids(text)` is the subquery `Customer.objects.search()` filters on:
-the ids of customers whose indexed text contains `text` anywhere (any case),
-or whose contacts' phone digits contain the digits of a phone-like `text`.
+the ids of customers whose indexed text contains `text` anywhere (any case,
+any accents: the index and the searched text are both folded), or whose
+contacts' phone digits contain the digits of a phone-like `text`.
 Restriction is not applied here; callers search inside `restrict()`.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 
 from django.db import connection, transaction
 from django.db.models.expressions import RawSQL
@@ -19,6 +21,33 @@ from patron.search import sql
 PHONE_LIKE = re.compile(r"[\d\s()+\-./]{4,}")
 # FTS5 trigram MATCH needs three characters; shorter text is scanned with instr().
 TRIGRAM = 3
+# Letters that do not decompose into a base letter and an accent, folded as
+# PostgreSQL's unaccent folds them ("ß" becomes "ss" by casefold()).
+_LETTERS = str.maketrans(
+    {"ø": "o", "đ": "d", "ł": "l", "ħ": "h", "ŧ": "t", "æ": "ae", "œ": "oe", "þ": "th", "ı": "i"}
+)
+
+
+def fold(text):
+    """Lower case without accents ("Müller" → "muller", "José" → "jose").
+
+    What the SQLite index stores (registered there as `patron_fold()`) and how
+    a searched text is written before it is matched against it.
+    """
+    if text is None:
+        return None
+    if text.isascii():
+        return text.lower()
+    decomposed = unicodedata.normalize("NFKD", text)
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return plain.casefold().translate(_LETTERS)
+
+
+def register_sqlite_functions(sender, connection, **kwargs):
+    """`connection_created` receiver: give each SQLite connection `patron_fold()`,
+    which the index triggers call (see patron/search/sql.py)."""
+    if connection.vendor == "sqlite":
+        connection.connection.create_function("patron_fold", 1, fold, deterministic=True)
 
 
 def phone_digits(text: str) -> str:
@@ -54,17 +83,19 @@ def matching_ids(text: str) -> RawSQL:
     text = (text or "").strip()
     digits = phone_digits(text)
     if connection.vendor == "postgresql":
-        where, params = ["text ILIKE %s"], [_like_pattern(text)]
+        # search_fold() of the pattern is computed once, before the trigram index is read.
+        where, params = ["text LIKE search_fold(%s)"], [_like_pattern(text)]
         if digits:
             where.append("phones LIKE %s")
             params.append(_like_pattern(digits))
         return RawSQL(f"SELECT customer_id FROM {sql.TABLE} WHERE {' OR '.join(where)}", params)
-    if len(text) >= TRIGRAM:
-        query = f"text : {_fts_phrase(text)}"
+    folded = fold(text)
+    if len(folded) >= TRIGRAM:
+        query = f"text : {_fts_phrase(folded)}"
         if digits:
             query += f" OR phones : {_fts_phrase(digits)}"
         return RawSQL(f"SELECT rowid FROM {sql.TABLE} WHERE {sql.TABLE} MATCH %s", [query])
-    return RawSQL(f"SELECT rowid FROM {sql.TABLE} WHERE instr(lower(text), lower(%s)) > 0", [text])
+    return RawSQL(f"SELECT rowid FROM {sql.TABLE} WHERE instr(text, %s) > 0", [folded])
 
 
 def run(kind: str) -> None:

@@ -1,28 +1,39 @@
 """The SQL that builds and maintains the customer search index.
 
 One row per customer in `search_customer_text`: `text` holds the account
-number, name, service and billing address and every contact's name and email,
-one per line; `phones` holds the digits of every contact's phone and mobile
-(E.164 without the "+"). Triggers on the customer and contact tables keep the
-row current, whatever writes them (services, bulk jobs, imports, raw SQL).
+number, external reference, name, company name, service and billing address
+and every contact's name and email, one per line, folded (lower case, accents
+removed: "Müller" is stored "muller", so "Muller", "MÜLLER" and "müller" all
+find it); `phones` holds the digits of every contact's phone, mobile and fax
+(E.164 without the "+", or the digits of a number kept as written). Triggers
+on the customer and contact tables keep the row current, whatever writes them
+(services, bulk jobs, imports, raw SQL).
 
 - PostgreSQL: a plain table with pg_trgm GIN indexes on both columns, so
-  `ILIKE '%fragment%'` is an index lookup. Inserts and deletes are handled by
-  statement-level triggers (one set-based refresh per INSERT statement, so a
-  bulk import pays once per batch); updates by row triggers that fire only
-  when a searched column really changed.
+  `LIKE '%fragment%'` is an index lookup; folded by `search_fold()`
+  (`lower(unaccent())`), and the searched text by the same function.
+  Inserts and deletes are handled by statement-level triggers (one set-based
+  refresh per INSERT statement, so a bulk import pays once per batch); updates
+  by row triggers that fire only when a searched column really changed.
 - SQLite: an FTS5 virtual table with the trigram tokenizer, rowid = customer
-  id, maintained by row triggers.
+  id, maintained by row triggers; folded by `patron_fold()`, a deterministic
+  function Patron registers on each of its SQLite connections
+  (`patron.search.index.fold`; SQLite 3.40's trigram tokenizer cannot remove
+  diacritics itself). A customer written from a connection without it (the
+  sqlite3 shell) fails with "no such function: patron_fold".
 
-Migration 0001 runs these statements; a later change to them needs a new
-migration that drops and recreates what changed.
+Migration 0002 runs these statements (0001 ran the first version, frozen in
+migrations/_sql_0001.py); a later change needs a new migration that drops
+and recreates what changed.
 """
 
 TABLE = "search_customer_text"
 
 CUSTOMER_COLUMNS = (
     "account_number",
+    "external_reference",
     "name",
+    "company_name",
     "service_street",
     "service_city",
     "service_postcode",
@@ -30,21 +41,26 @@ CUSTOMER_COLUMNS = (
     "billing_city",
     "billing_postcode",
 )
-CONTACT_COLUMNS = ("name", "email", "phone", "mobile", "customer_id")
+CONTACT_COLUMNS = ("name", "email", "phone", "mobile", "fax", "customer_id")
+PHONE_COLUMNS = ("phone", "mobile", "fax")
+# What a number may hold besides digits: E.164's "+", and a number kept as written.
+PHONE_PUNCTUATION = "+()-./ "
 
 # --- PostgreSQL ---------------------------------------------------------------------------
 
 PG_FIELDS = ", ".join(f"nullif(c.{col}, '')" for col in CUSTOMER_COLUMNS)
+PG_PHONES = ", ".join(
+    f"nullif(translate({col}, '{PHONE_PUNCTUATION}', ''), '')" for col in PHONE_COLUMNS
+)
 PG_ROWS = f"""
     SELECT c.id,
-           concat_ws(E'\\n', {PG_FIELDS}, k.names),
+           search_fold(concat_ws(E'\\n', {PG_FIELDS}, k.names)),
            coalesce(k.phones, '')
     FROM customers_customer c
     LEFT JOIN (
         SELECT customer_id,
                string_agg(concat_ws(E'\\n', nullif(name, ''), nullif(email, '')), E'\\n') AS names,
-               string_agg(concat_ws(' ', nullif(ltrim(phone, '+'), ''),
-                                         nullif(ltrim(mobile, '+'), '')), ' ') AS phones
+               string_agg(concat_ws(' ', {PG_PHONES}), ' ') AS phones
         FROM customers_contact
         {{contact_where}}
         GROUP BY customer_id
@@ -58,6 +74,10 @@ _PG_ROWS_FOR_IDS = PG_ROWS.format(
 
 PG_CREATE = [
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+    "CREATE EXTENSION IF NOT EXISTS unaccent",
+    # Lower case without accents; the index text and the searched text both pass here.
+    """CREATE OR REPLACE FUNCTION search_fold(value text) RETURNS text
+        LANGUAGE sql STABLE PARALLEL SAFE AS $$ SELECT lower(unaccent(value)) $$""",
     f"""CREATE TABLE IF NOT EXISTS {TABLE} (
         customer_id bigint PRIMARY KEY,
         text text NOT NULL DEFAULT '',
@@ -148,6 +168,7 @@ PG_DROP = [
     "DROP FUNCTION IF EXISTS search_contacts_inserted()",
     "DROP FUNCTION IF EXISTS search_contacts_deleted()",
     "DROP FUNCTION IF EXISTS search_contact_updated()",
+    "DROP FUNCTION IF EXISTS search_fold(text)",
 ]
 PG_REBUILD = [
     # Building a trigram index over a million rows is much faster with room to sort in.
@@ -176,14 +197,24 @@ PG_REFRESH = [
 
 # --- SQLite -------------------------------------------------------------------------------
 
-SQLITE_TEXT = " || char(10) || ".join(f"c.{col}" for col in CUSTOMER_COLUMNS)
+SQLITE_TEXT = " || char(10) || ".join(f"coalesce(c.{col}, '')" for col in CUSTOMER_COLUMNS)
+
+
+def _sqlite_digits(column: str) -> str:
+    expression = column
+    for char in PHONE_PUNCTUATION:
+        expression = f"replace({expression}, '{char}', '')"
+    return expression
+
+
+SQLITE_PHONES = " || ' ' || ".join(_sqlite_digits(f"k.{col}") for col in PHONE_COLUMNS)
 SQLITE_ROW = f"""
     SELECT c.id,
-           {SQLITE_TEXT} || coalesce(char(10) || (
+           patron_fold({SQLITE_TEXT} || coalesce(char(10) || (
                SELECT group_concat(k.name || char(10) || k.email, char(10))
-               FROM customers_contact k WHERE k.customer_id = c.id), ''),
+               FROM customers_contact k WHERE k.customer_id = c.id), '')),
            coalesce((
-               SELECT group_concat(ltrim(k.phone, '+') || ' ' || ltrim(k.mobile, '+'), ' ')
+               SELECT group_concat({SQLITE_PHONES}, ' ')
                FROM customers_contact k WHERE k.customer_id = c.id), '')
     FROM customers_customer c WHERE c.id = {{id}};
 """
@@ -234,12 +265,13 @@ SQLITE_DROP_TRIGGERS = [
 ]
 SQLITE_DROP = [*SQLITE_DROP_TRIGGERS, f"DROP TABLE IF EXISTS {TABLE}"]
 SQLITE_ROWS = f"""
-    SELECT c.id, {SQLITE_TEXT} || coalesce(char(10) || k.names, ''), coalesce(k.phones, '')
+    SELECT c.id, patron_fold({SQLITE_TEXT} || coalesce(char(10) || k.names, '')),
+           coalesce(k.phones, '')
     FROM customers_customer c
     LEFT JOIN (
         SELECT customer_id,
                group_concat(name || char(10) || email, char(10)) AS names,
-               group_concat(ltrim(phone, '+') || ' ' || ltrim(mobile, '+'), ' ') AS phones
+               group_concat({SQLITE_PHONES.replace("k.", "")}, ' ') AS phones
         FROM customers_contact {{contact_where}} GROUP BY customer_id
     ) k ON k.customer_id = c.id
     {{customer_where}}"""

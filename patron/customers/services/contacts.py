@@ -32,10 +32,25 @@ def contact_create(*, actor: Actor, customer: Customer, data: dict) -> Contact:
     return contact
 
 
+def _with_derived_fields(contact: Contact, data: dict) -> dict:
+    """`data` plus the fields validation derives from it: the name from first and last
+    name, and each number's unverified flag. A number kept as written stays so while
+    it is unchanged; a new number is kept unverified only when the caller asks."""
+    data = dict(data)
+    if "name" not in data and {"first_name", "last_name"} & set(data):
+        data["name"] = contact.name
+    for field in Contact.PHONE_FIELDS:
+        flag = f"{field}_unverified"
+        if field in data and flag not in data:
+            data[flag] = getattr(contact, flag) and data[field] == getattr(contact, field)
+    return data
+
+
 def contact_update(
     *, actor: Actor, contact: Contact, data: dict, expected_version: int | None = None
 ) -> Contact:
     require_perm(actor, Contact, "change")
+    data = _with_derived_fields(contact, data)
     with transaction.atomic():
         if data.get("is_primary"):  # one primary, even when two are made primary at once
             Customer.objects.select_for_update().only("pk").get(pk=contact.customer_id)

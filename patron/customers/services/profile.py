@@ -21,6 +21,22 @@ def next_account_number() -> str:
             return number
 
 
+def check_external_reference(*, actor: Actor, value, exclude_pk=None) -> None:
+    """Refuse an external reference another customer holds. Someone restricted to
+    groups is not told that a customer they cannot see holds it (as account numbers)."""
+    value = (value or "").strip()
+    if not value:
+        return
+    taken = Customer.objects.filter(external_reference=value).exclude(pk=exclude_pk)
+    if not taken.exists():
+        return
+    if Customer.objects.restrict(actor).filter(pk__in=taken.values("pk")).exists():
+        message = f"External reference {value} is already used by another customer."
+    else:
+        message = f"External reference {value} cannot be used. Check it, or leave it empty."
+    raise ValidationError({"external_reference": message})
+
+
 def customer_create(
     *,
     actor: Actor,
@@ -65,6 +81,7 @@ def customer_create(
                 "another, or leave it empty to number the customer automatically."
             )
             raise ValidationError({"account_number": message})
+        check_external_reference(actor=actor, value=customer.external_reference)
         object_create(actor=actor, instance=customer, customer=customer)
         StatusChange.objects.create(
             customer=customer,
@@ -97,15 +114,53 @@ PROTECTED_FIELDS = {
 }
 
 
+# Fields that validation derives from others: when a source is edited, the derived field
+# is saved too (the display name from first/last/company name; a billing address's
+# country from the service address's; a region and tax number read for their country).
+DERIVED_FROM = {
+    "name": {"kind", "first_name", "last_name", "company_name"},
+    "billing_country": {
+        "billing_same_as_service",
+        "billing_street",
+        "billing_city",
+        "billing_postcode",
+        "billing_region",
+        "service_country",
+    },
+    "service_region": {"service_country"},
+    "billing_region": {"billing_country", "service_country"},
+    "tax_number": {"service_country", "billing_country", "billing_same_as_service"},
+}
+
+
+def with_derived_fields(customer: Customer, data: dict) -> dict:
+    """`data` plus the current value of every field derived from a field in it, so
+    the value validation derives is saved with the edit."""
+    data = dict(data)
+    for field, sources in DERIVED_FROM.items():
+        if field not in data and sources & set(data):
+            data[field] = getattr(customer, field)
+    return data
+
+
 def customer_update(
     *, actor: Actor, customer: Customer, data: dict, expected_version: int | None = None
 ) -> Customer:
-    """Edit the profile. Status, archive and tags/groups have their own services."""
+    """Edit the profile. Status, archive and tags/groups have their own services.
+
+    Countries, regions and the tax number are checked and normalised by the
+    model's validation (`Customer.clean`), whatever path the edit comes from.
+    """
     require_perm(actor, Customer, "change")
     wrong = PROTECTED_FIELDS & set(data)
     if wrong:
         raise ValidationError(
             dict.fromkeys(wrong, "Change this with its own action, not the profile form.")
+        )
+    data = with_derived_fields(customer, data)
+    if "external_reference" in data:
+        check_external_reference(
+            actor=actor, value=data["external_reference"], exclude_pk=customer.pk
         )
     return object_update(
         actor=actor,

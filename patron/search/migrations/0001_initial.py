@@ -1,6 +1,7 @@
 """The customer search index: pg_trgm table and triggers, or an FTS5 table and triggers.
 
-Vendor-conditional SQL from patron/search/sql.py; existing customers are
+Vendor-conditional SQL, as it was then (patron/search/migrations/_sql_0001.py;
+0002 replaces it with the current patron/search/sql.py); existing customers are
 indexed once at the end. Other databases get no index (search still works
 through the same subquery shape only on PostgreSQL and SQLite).
 """
@@ -9,7 +10,7 @@ from django.db import migrations
 
 
 def create(apps, schema_editor):
-    from patron.search import sql
+    from patron.search.migrations import _sql_0001 as sql
 
     vendor = schema_editor.connection.vendor
     for kind in ("create", "triggers", "rebuild"):
@@ -18,7 +19,7 @@ def create(apps, schema_editor):
 
 
 def drop(apps, schema_editor):
-    from patron.search import sql
+    from patron.search.migrations import _sql_0001 as sql
 
     for statement in sql.statements(schema_editor.connection.vendor, "drop"):
         schema_editor.execute(statement, params=None)
