@@ -7,7 +7,7 @@ import tempfile
 import pytest
 from django.core.management import CommandError, call_command
 
-from patron.search.bench import table
+from patron.ops.bench import table
 
 KEYS = {"operation", "patron_ms", "sql_ms", "ratio", "database", "customers"}
 

@@ -17,15 +17,25 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import override_settings
 
+from patron.accounts.models import ApiToken
 from patron.core.actor import Actor
 from patron.customers.models import Customer
+from patron.imports.columns import COLUMN_NAMES
+from patron.imports.services import customers_import_file
+from patron.jobs.models import Job
+from patron.jobs.services import job_enqueue, job_run
+from patron.ops.bench.data import BenchData
+from patron.ops.bench.load import MIX, measure
 from patron.search import sql as search_sql
-from patron.search.bench.data import BenchData
 from patron.search.index import phone_digits
+from patron.segments.language import quote_value, segment_queryset
+from patron.statuses.models import Status
+from patron.tags.models import Tag
 
 REPEAT = 5
 
@@ -204,8 +214,6 @@ class Bench:
     # --- the operations ----------------------------------------------------------------
 
     def segment_count(self) -> None:
-        from patron.segments.language import quote_value, segment_queryset
-
         text = (
             f"tag:{quote_value(self.tag.name)} and group:North and "
             f"status:{quote_value(self.active.name)} and not tag:{quote_value(self.other_tag.name)}"
@@ -333,9 +341,6 @@ class Bench:
         )
 
     def _run_job(self, kind: str, params: dict):
-        from patron.jobs.models import Job
-        from patron.jobs.services import job_enqueue, job_run
-
         job = job_enqueue(actor=Actor(user=self.owner), kind=kind, params=params)
         job = job_run(job.pk) or Job.objects.get(pk=job.pk)
         if job.state != Job.State.SUCCEEDED:
@@ -343,8 +348,6 @@ class Bench:
         return job
 
     def bulk_add_tag(self) -> None:
-        from patron.tags.models import Tag
-
         cohort = self.data.cohort_a
         tag = Tag.objects.create(name="Bench bulk tag")
         kind = "customers.bulk_add_tag"
@@ -371,8 +374,6 @@ class Bench:
         )
 
     def bulk_status(self) -> None:
-        from patron.statuses.models import Status
-
         kind = "customers.bulk_change_status"
         cohort = self.data.cohort_b
         status = next(
@@ -463,9 +464,6 @@ class Bench:
 
     def import_file(self, rows_wanted: int) -> None:
         """Import a generated CSV of `rows_wanted` new customers through patron.imports."""
-        from patron.imports.columns import COLUMN_NAMES
-        from patron.imports.services import customers_import_file
-
         leaves = [leaf.name for children in self.data.regions.values() for leaf in children]
         tags = [t.name for t in self.data.tags]
         path = Path(tempfile.gettempdir()) / f"patron-bench-import-{os.getpid()}.csv"
@@ -506,11 +504,6 @@ class Bench:
 
     def load(self) -> None:
         """Concurrent clients over list, search, overview and API against `patron serve`."""
-        from django.conf import settings
-
-        from patron.accounts.models import ApiToken
-        from patron.search.bench.load import MIX, measure
-
         options = self.load_options
         cookie = self.client.cookies[settings.SESSION_COOKIE_NAME].value
         key = ApiToken.generate_key()

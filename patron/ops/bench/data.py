@@ -20,7 +20,14 @@ from dataclasses import dataclass, field
 
 from django.db import connection, transaction
 
+from patron.accounts.models import Role, User
+from patron.customers.models import Contact, Customer
+from patron.groups.models import Group, GroupSet
+from patron.groups.services import set_group_path
+from patron.ops.defaults import ensure_defaults
 from patron.search import index
+from patron.statuses.models import Status
+from patron.tags.models import Tag
 
 FIRST = [
     "Ada",
@@ -270,6 +277,41 @@ def _pick(table: str, key: str) -> str:
     return f"(SELECT v FROM {table} WHERE k = {key})"
 
 
+def _literal(value) -> str:
+    """`value` as an SQL literal, for the few kinds of field default there are."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    if value == {}:
+        return "'{}'::jsonb" if _is_pg() else "'{}'"
+    raise TypeError(value)
+
+
+def _unnamed_columns(model, named: str) -> tuple[str, str]:
+    """The NOT NULL columns of `model` that an INSERT naming `named` leaves out, with
+    their field defaults: `(", col, ...", ", value, ...")` to append to it. A field
+    Patron adds later (a blank text, a flag) then never stops the benchmark."""
+    names = {name.strip() for name in named.split(",")}
+    columns, values = [], []
+    for model_field in model._meta.concrete_fields:
+        if model_field.primary_key or model_field.null or model_field.column in names:
+            continue
+        try:
+            # A text field without a default gets "" from Django, as the forms would save.
+            value = _literal(model_field.get_default())
+        except TypeError:
+            raise RuntimeError(
+                f"The benchmark cannot fill {model._meta.db_table}.{model_field.column}: "
+                "name it in the INSERT in patron/ops/bench/data.py."
+            ) from None
+        columns.append(model_field.column)
+        values.append(value)
+    return "".join(f", {c}" for c in columns), "".join(f", {v}" for v in values)
+
+
 def _execute(sql: str) -> None:
     with connection.cursor() as cursor:
         cursor.execute(sql)
@@ -286,13 +328,6 @@ def _lookup_table(name: str, values: list) -> None:
 
 def _reference_data(data: BenchData) -> None:
     """Owner, statuses, tags and groups, through the ORM (a few hundred rows)."""
-    from patron.accounts.models import Role, User
-    from patron.groups.models import Group, GroupSet
-    from patron.groups.services import set_group_path
-    from patron.ops.defaults import ensure_defaults
-    from patron.statuses.models import Status
-    from patron.tags.models import Tag
-
     ensure_defaults()
     owner = User(username="bench-owner", role=Role.objects.get(name=Role.OWNER))
     owner.set_unusable_password()
@@ -349,12 +384,24 @@ def _load_rows(data: BenchData) -> None:
     first = _pick("bench_first", f"g.i % {nf}")
     last = _pick("bench_last", f"(g.i / {nf}) % {nl}")
     city = _pick("bench_city", f"(g.i * 7) % {nc}")
+    customer_columns, customer_values = _unnamed_columns(
+        Customer,
+        "created, modified, version, account_number, name, kind, status_id, service_street, "
+        "service_city, service_postcode, service_country, billing_same_as_service, "
+        "billing_street, billing_city, billing_postcode, billing_country, notes, "
+        "custom_fields, status_since, archived",
+    )
+    contact_columns, contact_values = _unnamed_columns(
+        Contact,
+        "created, modified, version, customer_id, name, title, email, phone, mobile, "
+        "is_primary, email_opt_out, sms_opt_out",
+    )
     _execute(f"""
         INSERT INTO customers_customer (
             created, modified, version, account_number, name, kind, status_id,
             service_street, service_city, service_postcode, service_country,
             billing_same_as_service, billing_street, billing_city, billing_postcode,
-            billing_country, notes, custom_fields, status_since, archived)
+            billing_country, notes, custom_fields, status_since, archived{customer_columns})
         SELECT {_days_ago("g.i % 2000", "datetime")}, {now}, 1,
                'B' || {_padded("g.i", 8)},
                {first} || ' ' || {last},
@@ -366,7 +413,7 @@ def _load_rows(data: BenchData) -> None:
                    || CAST(g.i % 9 + 1 AS text) || 'A'
                    || substr('BDEFGHJLNPQRSTUWXYZ', g.i % 19 + 1, 1),
                'GB', true, '', '', '', '', '', {json_empty},
-               {_days_ago("g.i % 1500", "date")}, false
+               {_days_ago("g.i % 1500", "date")}, false{customer_values}
         FROM {_series(n)}
     """)
     # The primary contact is the account holder; every second account has a second person.
@@ -378,20 +425,20 @@ def _load_rows(data: BenchData) -> None:
     _execute(f"""
         INSERT INTO customers_contact (
             created, modified, version, customer_id, name, title, email, phone, mobile,
-            is_primary, email_opt_out, sms_opt_out)
+            is_primary, email_opt_out, sms_opt_out{contact_columns})
         SELECT c.created, c.modified, 1, c.id, c.name, '',
                lower(replace(c.name, ' ', '.')) || CAST(c.id AS text) || '@example.net',
                CASE WHEN c.id % 2 = 1 THEN {landline} ELSE '' END,
-               {mobile}, true, false, false
+               {mobile}, true, false, false{contact_values}
         FROM customers_customer c
     """)
     _execute(f"""
         INSERT INTO customers_contact (
             created, modified, version, customer_id, name, title, email, phone, mobile,
-            is_primary, email_opt_out, sms_opt_out)
+            is_primary, email_opt_out, sms_opt_out{contact_columns})
         SELECT c.created, c.modified, 1, c.id, {second} || ' ' || {second_last}, '',
                lower({second}) || '.' || CAST(c.id AS text) || '@mail.example.org', '',
-               {mobile2}, false, false, false
+               {mobile2}, false, false, false{contact_values}
         FROM customers_customer c
         WHERE c.id % 2 = 0
     """)

@@ -2,8 +2,8 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from patron.search import bench
-from patron.search.bench.operations import Bench, LoadOptions
+from patron.ops import bench
+from patron.ops.bench.operations import Bench, LoadOptions
 
 
 class Command(BaseCommand):

@@ -16,9 +16,17 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+from django.core.management import call_command
+from django.db import connection
+
+from patron.ops.bench import data as bench_data
+from patron.ops.bench.operations import Bench, LoadOptions, Result
 
 SCRATCH_FLAG = "--in-scratch-database"
 HEADERS = ("operation", "Patron ms", "SQL ms", "ratio")
@@ -30,8 +38,6 @@ def _is_postgres(url: str) -> bool:
 
 def _pg_admin(url: str):
     """An autocommit connection to the server's maintenance database (to create/drop)."""
-    import psycopg
-
     parts = urlsplit(url)
     admin_url = urlunsplit(parts._replace(path="/postgres"))
     return psycopg.connect(admin_url, autocommit=True)
@@ -85,8 +91,6 @@ def run(
     only: list[str] | None = None,
 ) -> list:
     """Run the whole benchmark in a scratch database; the result rows."""
-    from patron.search.bench.operations import LoadOptions
-
     load = load or LoadOptions()
     with scratch_database(keep=keep, out=out) as env:
         rows_file = Path(env["PATRON_DATA_DIR"]) / "bench-rows.json"
@@ -158,14 +162,6 @@ def run_in_scratch(
     only=None,
 ) -> list[dict]:
     """The child's part: migrate, load, time; rows written to `json_path`."""
-    import time
-
-    from django.core.management import call_command
-    from django.db import connection
-
-    from patron.search.bench.data import load
-    from patron.search.bench.operations import Bench, Result
-
     started = time.perf_counter()
     call_command("migrate", verbosity=0, interactive=False)
     print(
@@ -173,7 +169,7 @@ def run_in_scratch(
         file=out,
         flush=True,
     )
-    data = load(customers)
+    data = bench_data.load(customers)
     print(f"Loaded in {data.load_seconds:.1f} s; timing…", file=out, flush=True)
     bench = Bench(data, out=out, load=load_options, only=only)
     results = [
