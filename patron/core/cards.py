@@ -111,11 +111,13 @@ class OverviewCards:
             columns[card.column].append(card)
         return columns
 
-    def context(self, request, customer) -> dict:
-        """What every registered card adds to the overview page's context."""
+    def context(self, request, customer, *, column: str | None = None) -> dict:
+        """What every registered card (or every card of one `column`) adds to a page's
+        context; a customer's other tabs draw the `top` column under their top row too."""
         context: dict = {}
         for card in self.ordered():
-            context.update(card.context_for(request, customer))
+            if column is None or card.column == column:
+                context.update(card.context_for(request, customer))
         return context
 
 

@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 
-from patron.banners.overview import overview_context as banners_context
+from patron.core.cards import overview_cards
 from patron.core.errors import ConflictError, ValidationError
 from patron.core.tables import Column
 from patron.core.views import (
@@ -84,7 +84,9 @@ class CustomerCustomFieldsView(PatronView):
             "form": form,
             "title": f"Custom fields of {customer.name}",
             **overview_context(self.request, customer),
-            **banners_context(self.request, customer),
+            # The cards under the top row (alert banners), as on the overview.
+            **overview_cards.context(self.request, customer, column="top"),
+            "overview_cards": overview_cards.columns(),
         }
         return TemplateResponse(
             self.request, "customfields/customer_edit.html", context, status=status
