@@ -267,3 +267,19 @@ def test_a_card_name_is_registered_once():
         overview_cards.register("notes", template="other/_notes.html", column="main", position=1)
     with pytest.raises(ImproperlyConfigured):
         overview_cards.register("elsewhere", template="x.html", column="footer", position=1)
+
+
+def test_custom_fields_tab_shows_the_banners_too(login, owner, actor, customer):
+    """The cards under the top row (the alert banners) are on the customer's custom
+    fields tab as on the overview, drawn from the same registry."""
+    vulnerable = TagFactory(name="Vulnerable")
+    customer_services.customer_tags_set(actor=actor, customer=customer, tags=[vulnerable])
+    banner_rule_create(
+        actor=actor,
+        data={"name": "Care", "message": "Follow the care policy", "tag": vulnerable},
+    )
+    response = login(owner).get(reverse("customfields:customer_edit", args=[customer.pk]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'data-testid="customer-banners"' in html
+    assert "Follow the care policy" in html
