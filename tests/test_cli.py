@@ -15,6 +15,7 @@ from django.contrib.auth import authenticate
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 
 from patron import cli
 from patron.accounts.models import LoginFailure, Role, User
@@ -157,8 +158,6 @@ def test_check_reports_the_database_and_migrations():
 @pytest.mark.django_db
 def test_check_fails_when_migrations_are_pending(monkeypatch):
     """Unapplied migrations are an error that says what to run."""
-    from django.db.migrations.executor import MigrationExecutor
-
     monkeypatch.setattr(MigrationExecutor, "migration_plan", lambda self, targets: ["one"])
 
     with pytest.raises(CommandError, match=r"has 1 migration\(s\) to apply. Run `patron migrate`"):

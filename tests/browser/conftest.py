@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from django.db.backends.signals import connection_created
 
+from patron.ops.defaults import ensure_defaults
 from tests.factories import PASSWORD
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls made
@@ -81,7 +82,7 @@ def _require_chromium() -> None:
 def chromium():
     """One headless system Chromium for the whole run."""
     _require_chromium()
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import sync_playwright  # only once Chromium is known to be there
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
@@ -94,8 +95,6 @@ def chromium():
 @pytest.fixture(autouse=True)
 def _fresh_installation(transactional_db):
     """Browser tests run on a transactional database holding a fresh installation."""
-    from patron.ops.defaults import ensure_defaults
-
     ensure_defaults()
 
 
