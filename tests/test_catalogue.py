@@ -249,3 +249,32 @@ def test_the_catalogue_is_in_the_openapi_schema(api):
         assert path in schema["paths"], path
     props = schema["components"]["schemas"]["Customer"]["properties"]
     assert props["balance"]["readOnly"] is True
+
+
+# --- ORG-8: groups used by money ---------------------------------------------
+
+
+def test_a_group_a_service_is_restricted_to_is_archived_not_deleted(actor, vat, api):
+    from patron.groups import services as group_services
+    from patron.groups.models import Group
+
+    segment = GroupSet.objects.create(name="Segment", single_choice=False)
+    business = GroupFactory(group_set=segment, name="Business")
+    make_service(actor, code="STATICIP", name="Business Static IP", allowed_groups=[business])
+    message = (
+        "“Business” is an allowed group of the service “Business Static IP”, so money "
+        "records depend on it: archive or rename it instead of deleting it."
+    )
+    with pytest.raises(ValidationError) as exc:
+        group_services.group_delete(actor=actor, group=business)
+    assert exc.value.messages == [message]
+    response = api["admin"].delete(f"/api/groups/{business.pk}/")
+    assert response.status_code == 400 and message in str(response.json())
+    assert Group.objects.filter(pk=business.pk).exists()
+    renamed = group_services.group_update(
+        actor=actor, group=business, data={"name": "Business customers", "archived": True}
+    )
+    assert renamed.archived and renamed.name == "Business customers"
+    unused = GroupFactory(group_set=segment, name="Unused")
+    group_services.group_delete(actor=actor, group=unused)
+    assert not Group.objects.filter(pk=unused.pk).exists()

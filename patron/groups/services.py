@@ -173,12 +173,22 @@ def group_archive(*, actor: Actor, group: Group, archived: bool = True) -> Group
     )
 
 
+# ORG-8: apps whose records name groups (a service's allowed groups; invoices, payments and
+# cashback later) add a check from their ready(): `guard(group)` returns why the group must
+# be kept (archived or renamed, never deleted), or None.
+delete_guards: list = []
+
+
 def group_delete_refusal(group: Group) -> str | None:
     """Why `group` cannot be deleted, or None when it can."""
     if group.was_used or group.memberships.exists():
         return f"“{group}” has had members, so it is kept for their history: archive it instead."
     if group.children.exists():
         return f"“{group}” has subgroups; delete or move them first."
+    for guard in delete_guards:
+        refusal = guard(group)
+        if refusal:
+            return refusal
     return None
 
 
