@@ -2,6 +2,28 @@
 
 from django.db import migrations, models
 
+# On SQLite, adding these columns rebuilds the customer and contact tables, which the
+# search index triggers name; SQLite refuses the rebuild while they exist. They are
+# dropped first and recreated, for the new columns, by search.0002_folded_text.
+
+
+def _search_triggers(schema_editor, kinds):
+    if schema_editor.connection.vendor != "sqlite":
+        return
+    from patron.search.migrations import _sql_0001
+
+    for kind in kinds:
+        for statement in _sql_0001.statements("sqlite", kind):
+            schema_editor.execute(statement, params=None)
+
+
+def pause_search_triggers(apps, schema_editor):
+    _search_triggers(schema_editor, ["drop_triggers"])
+
+
+def restore_search_triggers(apps, schema_editor):
+    _search_triggers(schema_editor, ["triggers", "rebuild"])
+
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -9,6 +31,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.RunPython(pause_search_triggers, restore_search_triggers, elidable=False),
         migrations.AddField(
             model_name="contact",
             name="country",
@@ -127,4 +150,5 @@ class Migration(migrations.Migration):
             name="service_country",
             field=models.CharField(blank=True, max_length=2, verbose_name="country"),
         ),
+        migrations.RunPython(migrations.RunPython.noop, pause_search_triggers, elidable=False),
     ]
