@@ -19,6 +19,7 @@ from patron.ledger.models import AppendOnlyError, Balance, Book, Kind, LedgerEnt
 from patron.ledger.services import (
     Posting,
     balance_of,
+    balances_out_of_step,
     ledger_adjust,
     ledger_post,
     ledger_post_many,
@@ -117,6 +118,7 @@ def test_post_many_posts_many_customers_with_few_statements(actor):
     assert [e.running_balance for e in first] == [D("100.00"), D("112.34"), D("110.00")]
     assert balance_of(customers[0]) == D("110.00") and balance_of(customers[5]) == D("10.00")
     assert Balance.objects.get(customer=customers[5]).entry_count == 2
+    assert balances_out_of_step() == []
 
 
 def test_post_many_links_the_source_document(actor):
@@ -188,6 +190,7 @@ def test_concurrent_postings_keep_running_balances_exact():
     assert [e.running_balance for e in entries] == [D("1.10") * n for n in range(1, 41)]
     balance = Balance.objects.get(customer=customer)
     assert (balance.amount, balance.entry_count) == (D("44.00"), 40)
+    assert balances_out_of_step() == []
 
 
 # --- manual adjustments -------------------------------------------------------
@@ -417,3 +420,32 @@ def test_the_overview_has_the_billing_card(owner, actor):
     html = login(owner).get(customer.get_absolute_url()).content.decode()
     assert 'id="card-billing"' in html and "Invoice 1001" in html
     assert "View all activities (1)" in html
+
+
+def test_the_overview_cards_do_not_grow_with_the_ledger(owner, actor):
+    """The billing and services cards read a fixed number of rows however many there are."""
+    from patron.catalogue import services as catalogue
+    from patron.subscriptions.services import customer_service_add
+
+    catalogue.tax_rate_create(
+        actor=actor, data={"name": "VAT", "rate": D("20"), "is_default": True}
+    )
+    fibre = catalogue.service_create(
+        actor=actor, data={"code": "F", "name": "Fibre", "kind": "monthly", "price": D("45")}
+    )
+    customer = CustomerFactory()
+    client = login(owner)
+
+    def overview_queries():
+        client.get(customer.get_absolute_url())
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(customer.get_absolute_url()).status_code == 200
+        return len(queries)
+
+    customer_service_add(actor=actor, customer=customer, service=fibre)
+    post(actor, customer, Kind.INVOICE, "45.00")
+    few = overview_queries()
+    for _ in range(10):
+        customer_service_add(actor=actor, customer=customer, service=fibre)
+        post(actor, customer, Kind.INVOICE, "45.00")
+    assert overview_queries() == few
