@@ -5,6 +5,7 @@ import csv
 import io
 
 import pytest
+
 from patron.core.actor import Actor
 from patron.customers.models import Contact, Customer
 from patron.imports.checking import ImportOptions

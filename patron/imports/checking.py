@@ -21,7 +21,6 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.validators import validate_email
 
 from patron.classes.models import CustomerClass
 from patron.core.actor import Actor
@@ -45,6 +44,7 @@ from patron.imports.columns import (
     normalise_header,
     parse_yes_no,
 )
+from patron.imports.emails import check_email
 from patron.imports.names import MissingNames, Names, may_create, refusal, suggest
 from patron.imports.phones import PhoneNormaliser
 from patron.statuses.models import Status
@@ -286,8 +286,10 @@ class CustomerFileChecker:
                 )
                 continue
             self.index[name] = position
+        # A name may also come from a company name or a person's first and last name.
+        named_by = {"first_name", "last_name", "company"} & set(self.index)
         for name in REQUIRED:
-            absent = name not in self.index and self.options.mode != "update"
+            absent = name not in self.index and not named_by and self.options.mode != "update"
             if absent and not any(e.column == name for e in errors):
                 errors.append(RowError(1, name, f"The required column “{name}” is missing."))
                 self.fatal_header = True
@@ -468,6 +470,9 @@ class CustomerFileChecker:
         kind = KINDS.get(cell("kind").lower())
         if kind is None:
             error("kind", f"Use “person” or “company”, not “{cell('kind')}”.")
+        elif not cell("kind") and cell("company") and not (cell("first_name") or cell("last_name")):
+            # A row with a company name and no person's name is a company.
+            kind = Customer.Kind.COMPANY
         missing_seen: set = set()
         status = None
         if "status" in index or self.options.creates:
@@ -742,16 +747,16 @@ class CustomerFileChecker:
                 data["name"] = " ".join(
                     f"{data.get('first_name', '')} {data.get('last_name', '')}".split()
                 )
+            if not data.get("name") and (cell("first_name") or cell("last_name")):
+                # A person's own details: the contact is the customer.
+                data["name"] = " ".join(f"{cell('first_name')} {cell('last_name')}".split())
             if not data.get("name"):
                 error(
                     f"{prefix}_name",
                     "Give the contact's name when other contact columns are filled.",
                 )
-            if data.get("email"):
-                try:
-                    validate_email(data["email"])
-                except DjangoValidationError:
-                    error(f"{prefix}_email", f"“{data['email']}” is not a valid email address.")
+            if data.get("email") and not check_email(data["email"]):
+                error(f"{prefix}_email", f"“{data['email']}” is not a valid email address.")
             where = country
             if data.get("country"):
                 where = data["country"] = self._country(data["country"], f"{prefix}_country", error)
