@@ -51,7 +51,7 @@ def test_upload_see_errors_fix_and_apply(browser_page, login, embedded_worker):
     upload(page, "first.csv", BAD)
     errors = page.get_by_test_id("import-errors")
     expect(errors).to_contain_text("There is no tag “VPI”. Did you mean “VIP”?")
-    expect(errors).to_contain_text("“12345” is not a valid phone number.")
+    expect(errors).to_contain_text("“12345” is not a valid number for United Kingdom (GB).")
     expect(page.get_by_test_id("import-state")).to_have_text("Has errors")
     expect(page.get_by_role("button", name="Import 2 customers")).to_have_count(0)
 
@@ -60,7 +60,7 @@ def test_upload_see_errors_fix_and_apply(browser_page, login, embedded_worker):
     expect(page.get_by_test_id("import-preview")).to_contain_text("Grace Hopper")
     page.get_by_role("button", name="Import 2 customers").click()
     expect(page.get_by_test_id("import-message")).to_have_text(
-        "Imported 2 customers from fixed.csv."
+        "Imported fixed.csv: created 2, updated 0."
     )
     expect(page.get_by_test_id("import-state")).to_have_text("Applied")
 

@@ -29,6 +29,7 @@ from patron.imports.columns import COLUMN_NAMES
 from patron.imports.services import customers_import_file
 from patron.jobs.models import Job
 from patron.jobs.services import job_enqueue, job_run
+from patron.ops.bench import imports as bench_imports
 from patron.ops.bench.data import BenchData
 from patron.ops.bench.load import MIX, measure
 from patron.search import sql as search_sql
@@ -572,6 +573,13 @@ class Bench:
         ]
         if import_rows:
             steps.append(("import", "import CSV", lambda: self.import_file(import_rows)))
+            for label, step in (
+                ("import create or update", bench_imports.import_create_or_update),
+                ("import update", bench_imports.import_update),
+            ):
+                steps.append(
+                    ("import", label, lambda step=step: step(self, Result, once, import_rows))
+                )
         if self.load_options.seconds > 0:
             steps.append(("load", "load", self.load))
         steps = [(label, step) for key, label, step in steps if not self.only or key in self.only]
