@@ -1,6 +1,8 @@
 """A file from another system in a real browser: map a header, apply the valid rows,
 download the rejected ones with their reasons."""
 
+from pathlib import Path
+
 import pytest
 from playwright.sync_api import expect
 
@@ -51,7 +53,7 @@ def test_map_a_header_apply_the_valid_rows_and_download_the_rejected(
     with page.expect_download() as download_info:
         page.get_by_test_id("import-rejected-download").click()
     download = download_info.value
-    text = open(download.path(), encoding="utf-8-sig").read()
+    text = Path(download.path()).read_text(encoding="utf-8-sig")
     assert text.splitlines() == [
         "account_number,name,Town,tags,reason",
         "MAP2,,York,VIP,name: The name is required.",
