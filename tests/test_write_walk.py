@@ -28,6 +28,7 @@ import datetime
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from html.parser import HTMLParser
 
 import pytest
@@ -47,6 +48,8 @@ from patron.banners.services import banner_rule_create
 from patron.bulk.engine import kind_for
 from patron.calls.models import CallLog
 from patron.calls.services import call_log_create
+from patron.catalogue import services as catalogue_services
+from patron.catalogue.models import InventoryType, Service, TaxRate
 from patron.classes.models import CustomerClass
 from patron.core.actor import Actor
 from patron.customers import services as customer_services
@@ -67,6 +70,8 @@ from patron.ops.demo import load_demo
 from patron.segments import services as segment_services
 from patron.segments.models import Segment
 from patron.statuses.models import Status
+from patron.subscriptions.models import CustomerService
+from patron.subscriptions.services import customer_service_add
 from patron.tags.models import Tag
 from patron.tasks.models import Task
 from patron.tickets.models import Ticket
@@ -256,7 +261,21 @@ def build_world(users) -> World:
     )
     demo_user = User.objects.exclude(pk__in=[u.pk for u in users.values()]).order_by("pk")[0]
 
+    vat = catalogue_services.tax_rate_create(
+        actor=actor, data={"name": "Walk VAT", "rate": Decimal("20.00"), "is_default": True}
+    )
+    broadband = catalogue_services.inventory_type_create(actor=actor, data={"name": "Walk fibre"})
+    fibre = catalogue_services.service_create(
+        actor=actor,
+        data={"code": "WALK500", "name": "Walk 500", "kind": "monthly", "price": Decimal("45")},
+    )
+    line = customer_service_add(actor=actor, customer=customer, service=fibre)
+
     world.primary = {
+        TaxRate: vat.pk,
+        InventoryType: broadband.pk,
+        Service: fibre.pk,
+        CustomerService: line.pk,
         Tag: tag.pk,
         GroupSet: interests.pk,
         Group: dynamic.pk,
@@ -279,6 +298,21 @@ def build_world(users) -> World:
         Job: bulk.pk,
     }
     world.spare = {
+        TaxRate: catalogue_services.tax_rate_create(
+            actor=actor, data={"name": "Walk spare rate", "rate": Decimal("5.00")}
+        ).pk,
+        InventoryType: catalogue_services.inventory_type_create(
+            actor=actor, data={"name": "Walk spare type"}
+        ).pk,
+        Service: catalogue_services.service_create(
+            actor=actor,
+            data={
+                "code": "WALKSPARE",
+                "name": "Walk spare",
+                "kind": "one_off",
+                "price": Decimal("1"),
+            },
+        ).pk,
         Tag: TagFactory(name="Walk spare").pk,
         GroupSet: GroupSetFactory(name="Walk spare set").pk,
         Group: GroupFactory(name="Walk spare group", group_set=interests).pk,
@@ -314,6 +348,8 @@ def build_world(users) -> World:
         "queued_job": queued_job.pk,
         "tag": tag.pk,
         "customer_tag": customer.tags.get().pk,
+        "customer_service": line.pk,
+        "service": fibre.pk,
     }
     return world
 
@@ -338,6 +374,18 @@ class Resource:
 
 
 RESOURCES = {
+    "tax-rates": Resource(
+        TaxRate, LIST_WRITERS, lambda w: {"name": "Walked", "rate": "5.00"}, {"name": "Walk"}
+    ),
+    "inventory-types": Resource(
+        InventoryType, LIST_WRITERS, lambda w: {"name": "Walked"}, {"name": "Walk"}
+    ),
+    "services": Resource(
+        Service,
+        LIST_WRITERS,
+        lambda w: {"code": "WALKED", "name": "Walked", "kind": "monthly", "price": "9.00"},
+        {"name": "Walked"},
+    ),
     "tags": Resource(Tag, LIST_WRITERS, lambda w: {"name": "Walked"}, {"description": "W"}),
     "group-sets": Resource(
         GroupSet, LIST_WRITERS, lambda w: {"name": "Walked set"}, {"description": "W"}
@@ -456,6 +504,10 @@ READS = {"segments_validate_create", "jobs_bulk_preview_create", "phone_lists_pr
 
 # Bodies and path ids an operation needs beyond its resource's defaults.
 BODIES = {
+    "customers_ledger_create": lambda w: {"amount": "5.00", "reason": "Walked"},
+    "customers_services_create": lambda w: {"service": w.named["service"]},
+    "customers_services_update": lambda w: {"service": w.named["service"], "quantity": 2},
+    "customers_services_partial_update": lambda w: {"quantity": 3},
     "custom_fields_customer_update": lambda w: {"values": {"router": "Patron Hub 3"}},
     "custom_fields_customer_partial_update": lambda w: {"values": {"router": "Patron Hub 3"}},
     "customers_archive_create": lambda w: {"reason": "Walked"},
@@ -494,6 +546,10 @@ BODIES = {
 }
 MULTIPART = {"imports_create"}
 PATH_IDS = {
+    "customers_services_update": lambda w: {"id": w.named["customer_service"]},
+    "customers_services_partial_update": lambda w: {"id": w.named["customer_service"]},
+    "customers_services_end_create": lambda w: {"id": w.named["customer_service"]},
+    "customers_services_destroy": lambda w: {"id": w.named["customer_service"]},
     "customers_restore_create": lambda w: {"id": w.named["archived_customer"]},
     "groups_restore_create": lambda w: {"id": w.named["archived_group"]},
     "tickets_reopen_create": lambda w: {"id": w.named["closed_ticket"]},
@@ -502,6 +558,8 @@ PATH_IDS = {
 # Who may make an operation, where it differs from its resource: a customer's
 # custom values are work on the customer, not the configuration list.
 OPERATION_WRITERS = {
+    # Manual ledger adjustments need the adjust permission: Owners and Administrators.
+    "customers_ledger_create": LIST_WRITERS,
     "custom_fields_customer_update": WORK_WRITERS,
     "custom_fields_customer_partial_update": WORK_WRITERS,
 }
@@ -637,9 +695,18 @@ def test_no_role_writes_through_the_api_where_the_role_table_says_it_may_not(use
 # --- The If-Match walk -------------------------------------------------------------------
 
 
+# Appending a ledger entry or adding a service line leaves the customer row as it was:
+# there is no customer version for them to match (a service line has its own).
+NOT_A_CUSTOMER_WRITE = {"customers_ledger_create", "customers_services_create"}
+
+
 def versioned_object(world: World, op: Operation, ids: dict):
     """The object whose ETag the operation's `If-Match` names, or None (a collection,
     or a model without a version: jobs, tokens, imports)."""
+    if op.operation_id in NOT_A_CUSTOMER_WRITE:
+        return None
+    if op.operation_id.startswith("customers_services_") and "id" in ids:
+        return CustomerService.objects.get(pk=ids["id"])
     if "customer_pk" in ids:
         return Customer.objects.get(pk=ids["customer_pk"])
     model = RESOURCES[op.resource].model
@@ -680,6 +747,8 @@ def test_every_write_on_an_object_refuses_a_stale_if_match(users):
 
 # What `<int:pk>` names, by the route it is in (first match wins) or else its app.
 PK_BY_ROUTE = [
+    (r"^config/catalogue/tax-rates/", TaxRate),
+    (r"^config/catalogue/inventory-types/", InventoryType),
     (r"customer/<int:pk>", Customer),
     (r"^accounts/users/", User),
     (r"^accounts/roles/", Role),
@@ -689,6 +758,8 @@ PK_BY_ROUTE = [
     (r"^tickets/queue/", Department),
 ]
 PK_BY_APP = {
+    "catalogue": Service,
+    "subscriptions": CustomerService,
     "banners": BannerRule,
     "calls": CallLog,
     "classes": CustomerClass,
