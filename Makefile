@@ -14,7 +14,7 @@ RUNTIME_STAMP := $(VENV)/.installed-runtime
 DEV_STAMP := $(VENV)/.installed-dev
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint format check serve demo clean
+.PHONY: help run test lint format check serve demo clean system-packages
 
 help:
 	@echo "make run     install, migrate, load demo data once, create the Owner, serve"
@@ -41,7 +41,12 @@ $(DEV_STAMP): requirements-dev.txt $(RUNTIME_STAMP)
 	@$(BIN)/python -m pip install --quiet --quiet -r requirements-dev.txt
 	@touch $@
 
-run: $(RUNTIME_STAMP)
+# The Debian packages of PDFs (Pango, HarfBuzz, a font): installed when root or
+# passwordless sudo allows, otherwise named in one line; `make run` goes on either way.
+system-packages:
+	@bash scripts/system-packages
+
+run: system-packages $(RUNTIME_STAMP)
 	@echo "==> Updating the database"
 	@$(PATRON) migrate --verbosity 0
 	@$(PATRON) demo --if-empty
