@@ -24,6 +24,8 @@ from patron.departments.models import Department
 from patron.groups.models import Group
 from patron.jobs.models import Job, JobChange
 from patron.statuses.models import Status
+from patron.subscriptions.models import CustomerService
+from patron.subscriptions.services import customer_services_changing
 from patron.tags.models import Tag
 
 
@@ -377,6 +379,26 @@ class ChangeStatus(BulkAction):
             ],
             with_field="status_since",
         )
+        if not _is_undo(job):
+            self._record_services(job)
+        sql.update_services(job, when)
+
+    def _record_services(self, job) -> None:
+        """The new status's related service status (ORG-10), as the single path applies it:
+        a change row per current service of the changed customers not already in it.
+        Read after the customer rows are updated (and so locked), so a service added
+        meanwhile is either seen here or added after this job commits."""
+        status = Status.objects.get(pk=job.params["status"])
+        customers = JobChange.objects.filter(job=job, field="status").values("customer_id")
+        target, services = customer_services_changing(customers, status)
+        if target is not None:
+            sql.record_service_changes(
+                job,
+                services,
+                target,
+                ended=CustomerService.Status.ENDED,
+                today=timezone.localdate(),
+            )
 
     def changes_sql(self):
         table = Status._meta.db_table
@@ -388,15 +410,24 @@ class ChangeStatus(BulkAction):
         return [(names.get(c.status_id, "—"), new) for c in customers]
 
     def after_write(self, job, actor, params, when, upto):
-        """The status history: one StatusChange per customer, as the single path writes."""
-        sql.insert_status_history(
-            job,
-            actor,
-            reason=params.get("reason", ""),
-            when=when,
-            lo=upto - sql.EVENT_BATCH + 1,
-            hi=upto,
+        """The status history: one StatusChange per customer, as the single path writes;
+        and an event per customer service the change suspended, resumed or ended."""
+        lo = upto - sql.EVENT_BATCH + 1
+        reason = params.get("reason", "")
+        sql.insert_status_history(job, actor, reason=reason, when=when, lo=lo, hi=upto)
+        if _is_undo(job):
+            suffix = f"; undo of job #{job.params.get('job')})"
+        else:
+            suffix = f"; bulk action, job #{job.pk})"
+        sql.insert_service_events(
+            job, actor, suffix=suffix, reason=reason, when=when, lo=lo, hi=upto
         )
+
+
+def _is_undo(job) -> bool:
+    from patron.bulk.engine import UNDO_KIND  # the engine imports this module
+
+    return job.kind == UNDO_KIND
 
 
 def _effective_date(params) -> datetime.date | None:

@@ -15,11 +15,13 @@ from django.db import connection, models
 from django.db.models import F
 from django.utils import timezone
 
+from patron.catalogue.models import Service
 from patron.customers.models import Customer, CustomerTag, GroupMembership, StatusChange
 from patron.events.models import Event
 from patron.groups.models import Group, GroupSet
 from patron.jobs.models import JobChange
 from patron.statuses.models import Status
+from patron.subscriptions.models import CustomerService
 
 EVENT_BATCH = 10_000
 PG_TYPES = {"id": "bigint", "date": "date", "datetime": "timestamp with time zone"}
@@ -515,3 +517,134 @@ def pending_status_changes_sql() -> str:
         f"CASE WHEN jc.before IS NULL THEN NULL ELSE {text} END",
         f"CASE WHEN jc.after IS NULL THEN NULL ELSE {text} END",
     )
+
+
+# --- customer services: a status's related service status (ORG-10) ----------------------------
+
+# One JobChange row per customer service the job changes: its status (`service:<id>`) and,
+# when the job ends it without a last day, that day (`service_end:<id>`, before NULL).
+SERVICE_FIELD = "service:"
+SERVICE_END_FIELD = "service_end:"
+
+
+def _is_service_row(row: str = "jc") -> str:
+    return f"SUBSTR({row}.field, 1, {len(SERVICE_FIELD)}) = '{SERVICE_FIELD}'"
+
+
+def _service_id(row: str = "jc") -> str:
+    return cast(f"SUBSTR({row}.field, {len(SERVICE_FIELD) + 1})", "id")
+
+
+def record_service_changes(job, services, target: str, *, ended: str, today) -> int:
+    """A `service:<id>` row (before: its status, after: `target`) for every customer
+    service in the queryset `services`; when `target` is `ended`, a `service_end:<id>`
+    row for each without a last day (today, or its first day if that is later), as the
+    single path ends it. The number of services."""
+    select_sql, select_params = services.order_by().values("id").query.sql_with_params()
+    table = qn(CustomerService._meta.db_table)
+    changes = qn(JobChange._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {changes} (job_id, customer_id, field, before, after) "
+            f"SELECT %s, cs.customer_id, %s || {as_text('cs.id')}, cs.status, %s "
+            f"FROM {table} cs WHERE cs.id IN ({select_sql}) ON CONFLICT DO NOTHING",
+            [job.pk, SERVICE_FIELD, target, *select_params],
+        )
+        count = cursor.rowcount
+        if target == ended:
+            day = connection.ops.adapt_datefield_value(today)
+            cursor.execute(
+                f"INSERT INTO {changes} (job_id, customer_id, field, before, after) "
+                f"SELECT %s, cs.customer_id, %s || {as_text('cs.id')}, NULL, "
+                f"CASE WHEN cs.start_date > %s THEN {as_text('cs.start_date')} ELSE %s END "
+                f"FROM {changes} jc JOIN {table} cs ON cs.id = {_service_id()} "
+                f"WHERE jc.job_id = %s AND {_is_service_row()} AND cs.end_date IS NULL "
+                "ON CONFLICT DO NOTHING",
+                [job.pk, SERVICE_END_FIELD, day, today.isoformat(), job.pk],
+            )
+        analyse_changes(cursor)
+    return count
+
+
+def update_services(job, when) -> int:
+    """One UPDATE of every customer service with a `service:<id>` row of the job: its
+    status (and last day, from its `service_end:<id>` row), a version step, `modified`."""
+    table = qn(CustomerService._meta.db_table)
+    changes = qn(JobChange._meta.db_table)
+    sql = (
+        f"UPDATE {table} SET status = jc.after, end_date = CASE WHEN je.id IS NULL "
+        f"THEN {table}.end_date ELSE {cast('je.after', 'date')} END, "
+        f"version = {table}.version + 1, modified = %s "
+        f"FROM {changes} jc LEFT JOIN {changes} je ON je.job_id = jc.job_id "
+        "AND je.customer_id = jc.customer_id "
+        f"AND je.field = %s || SUBSTR(jc.field, {len(SERVICE_FIELD) + 1}) "
+        f"WHERE jc.job_id = %s AND {_is_service_row()} AND {table}.id = {_service_id()}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql, [connection.ops.adapt_datetimefield_value(when), SERVICE_END_FIELD, job.pk]
+        )
+        return cursor.rowcount
+
+
+def _label_of(column: str, choices, *, lower: bool = False) -> str:
+    whens = " ".join(
+        f"WHEN '{value}' THEN '{(label.lower() if lower else label).replace(chr(39), chr(39) * 2)}'"
+        for value, label in choices
+    )
+    return f"(CASE {column} {whens} ELSE {column} END)"
+
+
+def insert_service_events(job, actor, *, suffix: str, reason: str, when, lo: int, hi: int) -> int:
+    """One "updated" event per customer service the job changed, for the customers whose
+    `status` rows have ids lo…hi, as `customer_services_apply_status` logs it: on the
+    customer, the service's status before and after, the customer's new status named."""
+    choices = CustomerService.Status.choices
+    table = qn(CustomerService._meta.db_table)
+    changes = qn(JobChange._meta.db_table)
+    name = (
+        f"(CASE WHEN cs.quantity <> 1 THEN s.name || ' × ' || {as_text('cs.quantity')} "
+        "ELSE s.name END)"
+    )
+    message = (
+        f"SUBSTR('Service ' || {name} || ' is now ' || {_label_of('jc.after', choices, lower=True)}"
+        " || ' (status ' || COALESCE(st.name, '—') || %s, 1, 300)"
+    )
+    event_changes = json_object(
+        "'status'",
+        json_array(_label_of("jc.before", choices), _label_of("jc.after", choices)),
+        "'job'",
+        json_array("NULL", str(int(job.pk))),
+    )
+    sql = (
+        f"INSERT INTO {qn(Event._meta.db_table)} (created, actor_kind, actor_user_id, "
+        "actor_token_id, actor_label, action, object_type_id, object_id, object_repr, "
+        "customer_id, message, changes, reason) "
+        f"SELECT %s, %s, %s, %s, %s, 'updated', %s, {as_text('cs.id')}, SUBSTR({name}, 1, 200), "
+        f"jc.customer_id, {message}, {event_changes}, %s "
+        f"FROM {changes} js JOIN {changes} jc ON jc.job_id = js.job_id "
+        f"AND jc.customer_id = js.customer_id AND {_is_service_row()} "
+        f"JOIN {table} cs ON cs.id = {_service_id()} "
+        f"JOIN {qn(Service._meta.db_table)} s ON s.id = cs.service_id "
+        f"JOIN {qn(Customer._meta.db_table)} c ON c.id = js.customer_id "
+        f"LEFT JOIN {qn(Status._meta.db_table)} st ON st.id = c.status_id "
+        "WHERE js.job_id = %s AND js.field = 'status' AND js.id BETWEEN %s AND %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            [
+                connection.ops.adapt_datetimefield_value(when),
+                actor.kind,
+                actor.user.pk if actor.user is not None and actor.user.pk else None,
+                actor.token.pk if actor.token is not None else None,
+                actor.label[:200],
+                ContentType.objects.get_for_model(CustomerService).pk,
+                suffix,
+                reason,
+                job.pk,
+                lo,
+                hi,
+            ],
+        )
+        return max(cursor.rowcount, 0)

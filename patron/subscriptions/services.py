@@ -214,6 +214,19 @@ def customer_services_apply_status(
     return len(items)
 
 
+def customer_services_changing(customers, status) -> tuple[str | None, object]:
+    """The set-based `customer_services_apply_status` (bulk status change): the service
+    status `status` names, and the current services of `customers` (a queryset) not
+    already in it, the rows the single path would change. (None, no rows) when the
+    status leaves services alone. The caller writes and logs them, as the single path does.
+    """
+    target = related_service_status(getattr(status, "related_service_status", ""))
+    if target is None:
+        return None, CustomerService.objects.none()
+    rows = CustomerService.objects.filter(customer__in=customers).current().exclude(status=target)
+    return target, rows
+
+
 def monthly_total(items) -> Decimal:
     """What the active monthly services cost a month, exactly (Decimal)."""
     from patron.core.money import money_sum
