@@ -8,7 +8,8 @@ from patron.accounts.models import User
 from patron.core.filters import StyledFilterSet
 from patron.events.models import Event
 
-# Actions the services write; the API filter accepts any action name.
+# Actions the services write (every `action=` an audit call or service helper passes);
+# the API filter accepts any action name.
 ACTION_LABELS = {
     "created": "Created",
     "updated": "Changed",
@@ -23,6 +24,16 @@ ACTION_LABELS = {
     "deactivated": "User deactivated",
     "password_set": "Password set",
     "revoked": "Token revoked",
+    "status_change_scheduled": "Status change scheduled",
+    "status_change_cancelled": "Scheduled status change cancelled",
+    "custom_fields_changed": "Custom fields changed",
+    "dynamic_group_snapshot": "Dynamic group snapshot",
+    "commented": "Ticket commented",
+    "pinned": "Note pinned",
+    "unpinned": "Note unpinned",
+    # The money apps (ledger, catalogue, subscriptions).
+    "balance_adjusted": "Balance adjusted",
+    "ended": "Service ended",
 }
 
 
