@@ -2,7 +2,8 @@
 
 `../shared/datasets/` beside the project (`PATRON_DATASETS_DIR` overrides it). A test
 that needs a file skips with the reason when it is absent, and fails instead when
-PATRON_REQUIRE_SERVICES=1 (CI), as the tests of other outside services do.
+PATRON_REQUIRE_DATASETS=1: `.ci/run` sets it when it finds the datasets, so a clone
+that has them beside it must use them, and one that has not still passes.
 """
 
 import os
@@ -23,7 +24,7 @@ def dataset(relative: str) -> Path:
     path = datasets_dir() / relative
     if not path.is_file():
         message = f"the dataset {relative} is not in {datasets_dir()}"
-        if os.environ.get("PATRON_REQUIRE_SERVICES") == "1":
-            pytest.fail(f"{message} and PATRON_REQUIRE_SERVICES=1")
-        pytest.skip(f"{message}; see /work/shared/datasets/README.md")
+        if os.environ.get("PATRON_REQUIRE_DATASETS") == "1":
+            pytest.fail(f"{message} and PATRON_REQUIRE_DATASETS=1")
+        pytest.skip(f"{message}; set PATRON_DATASETS_DIR to the datasets' folder")
     return path
