@@ -115,6 +115,7 @@ INSTALLED_APPS = [
     "patron.ledger",
     "patron.catalogue",
     "patron.subscriptions",
+    "patron.billing",
     "patron.ops",
 ]
 
@@ -261,6 +262,14 @@ PATRON_TOKEN_DAYS = env_int("PATRON_TOKEN_DAYS", 365)
 # Money (docs/billing.md): the one currency, and whether catalogue prices include tax.
 PATRON_CURRENCY = env("PATRON_CURRENCY", "GBP").strip().upper()
 PATRON_PRICES_INCLUDE_TAX = env_bool("PATRON_PRICES_INCLUDE_TAX", False)
+# Billing runs (docs/billing.md): the default billing day (1-28), the smallest invoice
+# issued (smaller ones are carried to the next run), invoice numbers and payment terms.
+PATRON_BILLING_DAY = env_int("PATRON_BILLING_DAY", 1)
+PATRON_MINIMUM_INVOICE = env("PATRON_MINIMUM_INVOICE", "0").strip()
+PATRON_INVOICE_PREFIX = env("PATRON_INVOICE_PREFIX", "INV-")
+PATRON_CREDIT_NOTE_PREFIX = env("PATRON_CREDIT_NOTE_PREFIX", "CN-")
+PATRON_INVOICE_DIGITS = env_int("PATRON_INVOICE_DIGITS", 6)
+PATRON_PAYMENT_TERMS_DAYS = env_int("PATRON_PAYMENT_TERMS_DAYS", 14)
 PATRON_EXPORT_RETENTION_DAYS = env_int("PATRON_EXPORT_RETENTION_DAYS", 7)
 # The segment language's limits (docs/segments.md): brackets and `not` nested at most
 # this deep, and at most this many terms in one query.

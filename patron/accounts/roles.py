@@ -13,8 +13,9 @@ from patron.accounts.models import Role
 
 # Configuration lists that only Owners and Administrators manage (ACC-2).
 LIST_APPS = ("tags", "groups", "statuses", "classes", "departments", "customfields", "banners")
-# Money that only Owners and Administrators manage: the catalogue, ledger adjustments.
-MONEY_APPS = ("catalogue", "ledger")
+# Money that only Owners and Administrators manage: the catalogue, ledger adjustments,
+# billing runs, usage charges and credit notes.
+MONEY_APPS = ("catalogue", "ledger", "billing")
 CUSTOMER_MODELS = ("customer", "contact", "customertag", "groupmembership", "statuschange")
 # Work on customers that Staff do every day: notes, tasks, tickets, calls, segments, jobs.
 WORK_APPS = ("notes", "tasks", "tickets", "calls", "segments", "jobs", "subscriptions")

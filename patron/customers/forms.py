@@ -3,6 +3,7 @@
 from django import forms
 from django.db.models import Case, Value, When
 
+from patron.core.emails import InternationalEmailFormField
 from patron.core.errors import ValidationError
 from patron.core.forms import PatronForm, PatronModelForm
 from patron.customers.countries import country_choices, country_name, home_country, parse_country
@@ -99,7 +100,7 @@ class CustomerForm(PatronModelForm):
         queryset=Group.objects.active().select_related("group_set"), required=False
     )
     contact_name = forms.CharField(label="Contact name", required=False, max_length=200)
-    contact_email = forms.EmailField(label="Contact email", required=False)
+    contact_email = InternationalEmailFormField(label="Contact email", required=False)
     contact_phone = forms.CharField(label="Contact phone", required=False, max_length=30)
 
     class Meta:

@@ -6,11 +6,13 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Upper
 from django.urls import reverse
 
+from patron.core.emails import InternationalEmailField
 from patron.core.models import PatronModel, RestrictedQuerySet
 
 
@@ -95,6 +97,14 @@ class Customer(PatronModel):
         blank=True,
         unique=True,
         help_text="The account's id in another system, e.g. the one it was imported from.",
+    )
+    # Empty: the installation's PATRON_BILLING_DAY. 1-28, so every month has the day.
+    billing_day = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(28)],
+        help_text="The day of the month the billing run invoices this account (1-28); "
+        "empty: the installation's default.",
     )
     # Indexed by customer_status_id (status, id) below.
     status = models.ForeignKey(
@@ -313,7 +323,7 @@ class Contact(PatronModel):
     first_name = models.CharField(max_length=100, blank=True, default="", db_default="")
     last_name = models.CharField(max_length=100, blank=True, default="", db_default="")
     title = models.CharField(max_length=100, blank=True)
-    email = models.EmailField(blank=True)
+    email = InternationalEmailField(blank=True)
     country = models.CharField(
         max_length=2,
         blank=True,

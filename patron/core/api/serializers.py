@@ -10,6 +10,7 @@ no rows at all, so nothing is ever accepted by accident.
 
 from rest_framework import serializers
 
+from patron.core.emails import InternationalEmailField, validate_international_email
 from patron.core.forms import restrict_form_fields
 
 
@@ -23,8 +24,22 @@ class PatronSerializerMixin:
         return fields
 
 
+class InternationalEmailSerializerField(serializers.CharField):
+    """An email address checked by Patron's one check (international addresses accepted),
+    not DRF's ASCII-only `EmailValidator`."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        if validate_international_email not in self.validators:
+            # A field built from the model already has it among the model's validators.
+            self.validators.append(validate_international_email)
+
+
 class PatronModelSerializer(PatronSerializerMixin, serializers.ModelSerializer):
-    pass
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        InternationalEmailField: InternationalEmailSerializerField,
+    }
 
 
 class PatronSerializer(PatronSerializerMixin, serializers.Serializer):
