@@ -193,7 +193,8 @@ def _recurring_select(plan: Plan, lo: int, hi: int, start, end, *, started_withi
         f"{rating.sql_minor(price)} * cs.quantity * {_days(d_to, d_from)}", _days(pe, ps)
     )
     return (
-        f"SELECT cs.customer_id, cs.id AS cs_id, sv.id AS service_id, CAST(NULL AS BIGINT) AS usage_id, "
+        "SELECT cs.customer_id, cs.id AS cs_id, sv.id AS service_id, "
+        "CAST(NULL AS BIGINT) AS usage_id, "
         f"sv.inventory_type_id, sv.name AS description, {d_from} AS d_from, {d_to} AS d_to, "
         f"cs.quantity, {price} AS unit_price, tr.rate, {amount} AS amount, "
         f"{rating.sql_int('ROUND(tr.rate * 100)')} AS rate_bp, sv.price_includes_tax AS inc "
@@ -214,7 +215,8 @@ def _recurring_select(plan: Plan, lo: int, hi: int, start, end, *, started_withi
 def _one_off_select(plan: Plan, lo: int, hi: int) -> str:
     price = "COALESCE(cs.price_override, sv.price)"
     return (
-        f"SELECT cs.customer_id, cs.id AS cs_id, sv.id AS service_id, CAST(NULL AS BIGINT) AS usage_id, "
+        "SELECT cs.customer_id, cs.id AS cs_id, sv.id AS service_id, "
+        "CAST(NULL AS BIGINT) AS usage_id, "
         f"sv.inventory_type_id, sv.name AS description, cs.start_date AS d_from, "
         f"cs.start_date AS d_to, cs.quantity, {price} AS unit_price, tr.rate, "
         f"{rating.sql_minor(price)} * cs.quantity AS amount, "
