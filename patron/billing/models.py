@@ -169,6 +169,7 @@ class Invoice(models.Model):
                 name="invoice_one_per_run",
             ),
         ]
+        permissions = [("issue_credit_note", "Can issue credit notes for invoices")]
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.number}"
