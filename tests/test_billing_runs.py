@@ -269,3 +269,16 @@ def test_bad_billing_dates_and_restricted_users_are_refused(actor, staff, fibre)
 
     with pytest.raises(PermissionDenied):
         billing_run(actor=Actor(user=staff), billing_date=DEC1)
+
+
+def test_billing_day_is_set_in_the_api_and_limited_to_the_28th(owner):
+    from tests.conftest import token_client
+
+    customer = CustomerFactory()
+    client = token_client(owner)
+    url = f"/api/customers/{customer.pk}/"
+    refused = client.patch(url, {"billing_day": 29}, format="json")
+    assert refused.status_code == 400 and "28" in str(refused.json()["billing_day"])
+    assert client.patch(url, {"billing_day": 15}, format="json").status_code == 200
+    customer.refresh_from_db()
+    assert customer.billing_day == 15

@@ -160,6 +160,7 @@ class CustomerSerializer(PatronModelSerializer):
             "billing_postcode",
             "billing_region",
             "billing_country",
+            "billing_day",
             "notes",
             "archived",
             "archived_at",

@@ -39,6 +39,7 @@ BILLING_ADDRESS_FIELDS = [
     "billing_postcode",
     "billing_region",
     "billing_country",
+    "billing_day",
 ]
 PROFILE_FIELDS = [*ACCOUNT_FIELDS, *SERVICE_ADDRESS_FIELDS, *BILLING_ADDRESS_FIELDS]
 REGION_HELP = (
