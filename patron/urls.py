@@ -40,6 +40,7 @@ urlpatterns = [
     path("config/catalogue/", include("patron.catalogue.urls")),
     path("calls/", include("patron.calls.urls")),
     path("ledger/", include("patron.ledger.urls")),
+    path("billing/", include("patron.billing.urls")),
     path("subscriptions/", include("patron.subscriptions.urls")),
     path("api/", include("patron.api")),
 ]

@@ -9,6 +9,7 @@ WORK = [
     ("Department queues", "tickets:queue_index", "tickets.view_ticket"),
     ("Tickets", "tickets:list", "tickets.view_ticket"),
     ("Calls", "calls:list", "calls.view_calllog"),
+    ("Billing", "billing:runs", "billing.view_invoice"),
     ("Jobs", "jobs:list", None),
     ("Import customers", "imports:upload", "customers.add_customer"),
     ("Phone list → group", "imports:phone_list", "customers.change_customer"),
