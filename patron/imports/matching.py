@@ -180,8 +180,6 @@ class Matcher:
                             "on an earlier row of this file; put the referrer's row first.",
                         )
                     )
-                    if row.existing_id is not None:
-                        updates.remove(row)
                     continue
             elif "referred_by" in checker.index:
                 row.values["referred_by_id"] = None
@@ -189,7 +187,10 @@ class Matcher:
             if row.account_number:
                 self.accepted[row.account_number] = row.existing_id
         if updates:
-            self._plan_updates([r for r in updates if r in accepted])
+            # By identity: rows are dataclasses, and comparing them field by field made
+            # this quadratic in the chunk's size.
+            accepted_rows = {id(r) for r in accepted}
+            self._plan_updates([r for r in updates if id(r) in accepted_rows])
         result = []
         for row in accepted:
             if row.existing_id is None:

@@ -81,6 +81,29 @@ def _sql_upsert(rows, status_id: int) -> None:
     now = "now()" if connection.vendor == "postgresql" else "datetime('now')"
     today = "current_date" if connection.vendor == "postgresql" else "date('now')"
     with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # What a DBA would write: the file into a temporary table, then one UPDATE … FROM
+            # and one INSERT … SELECT of the rows that matched no account.
+            cursor.execute(
+                "CREATE TEMPORARY TABLE bench_upsert (account_number text, name text, "
+                "service_city text, service_postcode text) ON COMMIT DROP"
+            )
+            text = "".join("\t".join(row) + "\n" for row in rows)
+            with cursor.cursor.copy("COPY bench_upsert FROM STDIN") as copy:
+                copy.write(text)
+            cursor.execute(
+                f"UPDATE {table} AS c SET name = t.name, service_city = t.service_city, "
+                "service_postcode = t.service_postcode, version = c.version + 1, "
+                "modified = now() FROM bench_upsert AS t WHERE c.account_number = t.account_number"
+            )
+            cursor.execute(
+                f"INSERT INTO {table} ({named}{columns}) SELECT now(), now(), 1, "
+                f"t.account_number, t.name, 'person', %s, t.service_city, t.service_postcode, "
+                f"'GB', {today}{values} FROM bench_upsert AS t WHERE NOT EXISTS "
+                f"(SELECT 1 FROM {table} AS c WHERE c.account_number = t.account_number)",
+                [status_id],
+            )
+            return
         existing: set[str] = set()
         numbers = [row[0] for row in rows]
         for start in range(0, len(numbers), 500):
