@@ -10,6 +10,7 @@ from rest_framework.routers import DefaultRouter, SimpleRouter
 
 from patron.accounts.api import RoleViewSet, TokenViewSet, UserViewSet
 from patron.banners.api import BannerRuleViewSet
+from patron.billing.api import BillingRunViewSet, InvoiceViewSet, UsageChargeViewSet
 from patron.bulk.api import BulkViewSet
 from patron.calls.api import CallLogViewSet
 from patron.catalogue.api import InventoryTypeViewSet, ServiceViewSet, TaxRateViewSet
@@ -60,6 +61,9 @@ router.register("inventory-types", InventoryTypeViewSet, basename="inventorytype
 router.register(
     r"customers/(?P<customer_pk>\d+)/services", CustomerServiceViewSet, basename="customerservice"
 )
+router.register("usage-charges", UsageChargeViewSet, basename="usagecharge")
+router.register("billing-runs", BillingRunViewSet, basename="billingrun")
+router.register("invoices", InvoiceViewSet, basename="invoice")
 # The bulk actions answer under /api/jobs/ beside the jobs they start (bulk/, bulk/preview/,
 # bulk-tag/, <id>/undo/). A router takes one viewset per name: this one keeps theirs
 # (job-bulk, job-undo, …).
