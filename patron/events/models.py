@@ -61,7 +61,7 @@ class Event(models.Model):
     created = models.DateTimeField(db_index=True)
     actor_kind = models.CharField(max_length=10, choices=ActorKind.choices)
     # The log is append-only and written by one path (patron.core.audit and the
-    # bulk statements in patron.jobs.bulk.sql), which takes every id below from a
+    # bulk statements in patron.bulk.sql), which takes every id below from a
     # row it has just read. So its links carry no database constraint: a bulk
     # action writes 200,000 events in one transaction, and each constraint
     # would cost a lookup per event at commit. Django still applies on_delete.
