@@ -424,7 +424,7 @@ def test_a_credit_note_needs_a_reason_and_lines_of_the_invoice(api, billed):
 
 
 def test_the_invoice_filters(api, actor, billed, fibre):
-    ann = billed["ann"]
+    ann, bob = billed["ann"], billed["bob"]
     ann_inv, bob_inv = billed["ann_invoice"], billed["bob_invoice"]
     Invoice.objects.filter(pk=bob_inv.pk).update(amount_paid=D("54.00"))
     note = (
@@ -448,6 +448,10 @@ def test_the_invoice_filters(api, actor, billed, fibre):
     assert numbers("state=open") == {ann_inv.number}
     assert numbers("state=paid") == {bob_inv.number}
     assert numbers("state=part_paid") == {carol_inv.number}
+    assert numbers("state=issued") == {note["number"]}
+    assert numbers("q=000001") == {ann_inv.number, note["number"]}
+    assert numbers(f"q={bob.account_number.lower()}") == {bob_inv.number}
+    assert numbers("q=ann arch") == {ann_inv.number, note["number"]}
     assert numbers(f"run={mid.pk}") == {carol_inv.number}
     assert numbers(f"run={billed['run'].pk}") == {ann_inv.number, bob_inv.number}
     # Carol's invoice covers 15 Dec - 14 Jan: it overlaps December and January.

@@ -13,12 +13,17 @@ import re
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import F
+from django.db.models import F, Q
 
 from patron.billing.models import BillingRun, Invoice, UsageCharge
 from patron.core.filters import StyledFilterSet
 
-PAYMENT_STATES = [("open", "Open"), ("part_paid", "Part-paid"), ("paid", "Paid")]
+PAYMENT_STATES = [
+    ("open", "Open"),
+    ("part_paid", "Part-paid"),
+    ("paid", "Paid"),
+    ("issued", "Issued (credit notes)"),
+]
 _MONTH = re.compile(r"\s*(\d{4})-(\d{1,2})\s*")
 
 
@@ -48,10 +53,21 @@ def month_end(first: datetime.date) -> datetime.date:
 
 
 class InvoiceFilterSet(StyledFilterSet):
-    """Invoices and credit notes: by customer, kind, payment state, the month their
-    period overlaps, issue dates (both ends included) and billing run."""
+    """Invoices and credit notes: by customer, a search (`q`: number, account number or
+    customer name), kind, payment state, the month their period overlaps, issue dates
+    (both ends included) and billing run."""
 
-    customer = django_filters.NumberFilter(field_name="customer_id", label="Customer id")
+    # The list page sets it from a customer's overview; a number, never a select.
+    customer = django_filters.NumberFilter(
+        field_name="customer_id", label="Customer id", widget=forms.HiddenInput
+    )
+    q = django_filters.CharFilter(
+        method="search",
+        label="Search",
+        widget=forms.TextInput(
+            attrs={"type": "search", "placeholder": "Number, account number or name…"}
+        ),
+    )
     kind = django_filters.ChoiceFilter(choices=Invoice.Kind.choices)
     state = django_filters.ChoiceFilter(
         choices=PAYMENT_STATES, method="filter_state", label="Payment"
@@ -80,6 +96,7 @@ class InvoiceFilterSet(StyledFilterSet):
         model = Invoice
         fields = [
             "customer",
+            "q",
             "kind",
             "state",
             "period",
@@ -88,8 +105,20 @@ class InvoiceFilterSet(StyledFilterSet):
             "run",
         ]
 
+    def search(self, queryset, name, value):
+        text = (value or "").strip()
+        if not text:
+            return queryset
+        return queryset.filter(
+            Q(number__icontains=text)
+            | Q(customer__account_number__iexact=text)
+            | Q(customer__name__icontains=text)
+        )
+
     def filter_state(self, queryset, name, value):
-        """The payment state of `Invoice.payment_state`; credit notes have none."""
+        """`Invoice.payment_state`: open, part-paid or paid invoices; issued credit notes."""
+        if value == "issued":
+            return queryset.filter(kind=Invoice.Kind.CREDIT_NOTE)
         invoices = queryset.filter(kind=Invoice.Kind.INVOICE)
         if value == "open":
             return invoices.filter(amount_paid__lte=0)
