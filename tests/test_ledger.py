@@ -449,3 +449,51 @@ def test_the_overview_cards_do_not_grow_with_the_ledger(owner, actor):
         customer_service_add(actor=actor, customer=customer, service=fibre)
         post(actor, customer, Kind.INVOICE, "45.00")
     assert overview_queries() == few
+
+
+def test_a_set_based_posting_keeps_running_balances_and_balance_rows_exact(actor):
+    from django.db import transaction
+
+    from patron.ledger.services import balances_out_of_step, ledger_post_selected
+
+    first, second, fresh = CustomerFactory(), CustomerFactory(), CustomerFactory()
+    ledger_post(
+        actor=actor, customer=first, kind=Kind.ADJUSTMENT, amount=Decimal("0.10"), reason="opening"
+    )
+    ledger_post(actor=actor, customer=second, kind=Kind.PAYMENT, amount=Decimal("-0.20"))
+    ids = ", ".join(str(c.pk) for c in (first, second, fresh))
+    select = (
+        "SELECT c.id AS customer_id, 0.20 AS amount, DATE '2026-12-01' AS effective_date, "
+        "'Invoice' AS description, NULL AS source_id FROM customers_customer c "
+        f"WHERE c.id IN ({ids})"
+    )
+    if connection.vendor == "sqlite":
+        select = select.replace("DATE '2026-12-01'", "'2026-12-01'")
+    with transaction.atomic():
+        assert ledger_post_selected(actor=actor, kind=Kind.INVOICE, select_sql=select) == 3
+    running = dict(
+        LedgerEntry.objects.filter(kind=Kind.INVOICE).values_list("customer_id", "running_balance")
+    )
+    assert running == {
+        first.pk: Decimal("0.30"),
+        second.pk: Decimal("0.00"),
+        fresh.pk: Decimal("0.20"),
+    }
+    assert balance_of(first) == Decimal("0.30") and balance_of(fresh) == Decimal("0.20")
+    assert balances_out_of_step() == []
+
+
+def test_a_set_based_posting_of_the_wrong_sign_posts_nothing(actor):
+    from django.db import transaction
+
+    from patron.ledger.services import ledger_post_selected
+
+    customer = CustomerFactory()
+    select = (
+        "SELECT c.id AS customer_id, -5 AS amount, c.status_since AS effective_date, "
+        "'x' AS description, NULL AS source_id FROM customers_customer c "
+        f"WHERE c.id = {customer.pk}"
+    )
+    with pytest.raises(ValidationError, match="wrong sign"), transaction.atomic():
+        ledger_post_selected(actor=actor, kind=Kind.INVOICE, select_sql=select)
+    assert not LedgerEntry.objects.exists() and not Balance.objects.exclude(amount=0).exists()

@@ -19,14 +19,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db import connection
-
-from patron.core.money import minor_unit
-
-
-def scale() -> int:
-    """Minor units in one major unit: 100 for GBP, 1 for JPY, 1000 for KWD."""
-    return 10 ** minor_unit()
+from patron.core.money_sql import scale
 
 
 def half_up_div(x: int, y: int) -> int:
@@ -76,15 +69,6 @@ def line_amounts(
 # --- The same arithmetic as SQL expressions, for INSERT … SELECT -------------------
 
 
-def sql_int(expr: str) -> str:
-    return f"CAST({expr} AS BIGINT)"
-
-
-def sql_minor(column: str) -> str:
-    """A money column as whole minor units (exact on SQLite's REAL storage too)."""
-    return sql_int(f"ROUND({column} * {scale()})")
-
-
 def sql_half_up_div(x: str, y: str) -> str:
     """SQL for `half_up_div(x, y)`; both are integer expressions, y > 0."""
     return (
@@ -103,10 +87,3 @@ def sql_split(amount: str, rate_bp: str, includes_tax: str) -> tuple[str, str, s
     )
     tax = f"({gross} - {net})"
     return net, tax, gross
-
-
-def sql_from_minor(expr: str) -> str:
-    """Whole minor units back to an amount for a money column."""
-    if connection.vendor == "postgresql":
-        return f"(CAST({expr} AS NUMERIC) / {scale()})"
-    return f"(CAST({expr} AS REAL) / {scale()})" if scale() != 1 else f"({expr})"

@@ -34,12 +34,13 @@ from django.utils import timezone
 from patron.billing import rating
 from patron.billing.models import BillingRun, Invoice
 from patron.catalogue.models import TaxRate
+from patron.core import money_sql
 from patron.core.actor import Actor
 from patron.core.errors import PermissionDenied, ValidationError
 from patron.core.models import Sequence
 from patron.core.money import parse_amount, to_money
 from patron.ledger.models import Kind
-from patron.ledger.services import Posting, ledger_post_many
+from patron.ledger.services import ledger_post_selected
 
 CHUNK = 2000
 SAMPLE = 10
@@ -175,7 +176,7 @@ def _insert_lines(run_id: int, kind: str, select: str) -> str:
     usage_id, inventory_type_id, description, d_from, d_to, quantity, unit_price,
     rate, amount (minor units), rate_bp and inc (prices include tax)."""
     net, tax, gross = rating.sql_split("x.amount", "x.rate_bp", "x.inc")
-    f = rating.sql_from_minor
+    f = money_sql.sql_from_minor
     return (
         f"INSERT INTO billing_invoiceline ({LINE_COLUMNS}) "
         f"SELECT NULL, x.customer_id, {int(run_id)}, '{kind}', x.cs_id, x.service_id, "
@@ -190,14 +191,14 @@ def _recurring_select(plan: Plan, lo: int, hi: int, start, end, *, started_withi
     d_to = _least(f"COALESCE(cs.end_date, {pe})", pe)
     price = "COALESCE(cs.price_override, sv.price)"
     amount = rating.sql_half_up_div(
-        f"{rating.sql_minor(price)} * cs.quantity * {_days(d_to, d_from)}", _days(pe, ps)
+        f"{money_sql.sql_minor(price)} * cs.quantity * {_days(d_to, d_from)}", _days(pe, ps)
     )
     return (
         "SELECT cs.customer_id, cs.id AS cs_id, sv.id AS service_id, "
         "CAST(NULL AS BIGINT) AS usage_id, "
         f"sv.inventory_type_id, sv.name AS description, {d_from} AS d_from, {d_to} AS d_to, "
         f"cs.quantity, {price} AS unit_price, tr.rate, {amount} AS amount, "
-        f"{rating.sql_int('ROUND(tr.rate * 100)')} AS rate_bp, sv.price_includes_tax AS inc "
+        f"{money_sql.sql_int('ROUND(tr.rate * 100)')} AS rate_bp, sv.price_includes_tax AS inc "
         "FROM subscriptions_customerservice cs "
         "JOIN catalogue_service sv ON sv.id = cs.service_id "
         "JOIN catalogue_taxrate tr ON tr.id = sv.tax_rate_id "
@@ -219,8 +220,8 @@ def _one_off_select(plan: Plan, lo: int, hi: int) -> str:
         "CAST(NULL AS BIGINT) AS usage_id, "
         f"sv.inventory_type_id, sv.name AS description, cs.start_date AS d_from, "
         f"cs.start_date AS d_to, cs.quantity, {price} AS unit_price, tr.rate, "
-        f"{rating.sql_minor(price)} * cs.quantity AS amount, "
-        f"{rating.sql_int('ROUND(tr.rate * 100)')} AS rate_bp, sv.price_includes_tax AS inc "
+        f"{money_sql.sql_minor(price)} * cs.quantity AS amount, "
+        f"{money_sql.sql_int('ROUND(tr.rate * 100)')} AS rate_bp, sv.price_includes_tax AS inc "
         "FROM subscriptions_customerservice cs "
         "JOIN catalogue_service sv ON sv.id = cs.service_id "
         "JOIN catalogue_taxrate tr ON tr.id = sv.tax_rate_id "
@@ -248,8 +249,8 @@ def _usage_select(plan: Plan, lo: int, hi: int) -> str:
         "SELECT u.customer_id, CAST(NULL AS BIGINT) AS cs_id, u.service_id, u.id AS usage_id, "
         "sv.inventory_type_id, u.description, u.date AS d_from, u.date AS d_to, "
         "1 AS quantity, u.amount AS unit_price, COALESCE(tr.rate, 0) AS rate, "
-        f"{rating.sql_minor('u.amount')} AS amount, "
-        f"{rating.sql_int('ROUND(COALESCE(tr.rate, 0) * 100)')} AS rate_bp, "
+        f"{money_sql.sql_minor('u.amount')} AS amount, "
+        f"{money_sql.sql_int('ROUND(COALESCE(tr.rate, 0) * 100)')} AS rate_bp, "
         f"COALESCE(sv.price_includes_tax, {includes}) AS inc "
         "FROM billing_usagecharge u "
         "JOIN customers_customer c ON c.id = u.customer_id "
@@ -266,7 +267,7 @@ def _usage_select(plan: Plan, lo: int, hi: int) -> str:
 def _insert_invoices(run: BillingRun, plan: Plan, lo: int, hi: int, label: str) -> int:
     """One invoice per customer of the chunk whose uninvoiced lines reach the minimum,
     numbered from the gapless sequence (locked until the chunk commits)."""
-    m = rating.sql_minor
+    m = money_sql.sql_minor
     minimum = rating.to_minor(plan.minimum)
     digits = int(getattr(settings, "PATRON_INVOICE_DIGITS", 6))
     prefix = getattr(settings, "PATRON_INVOICE_PREFIX", "INV-")
@@ -275,7 +276,7 @@ def _insert_invoices(run: BillingRun, plan: Plan, lo: int, hi: int, label: str) 
     Sequence.objects.get_or_create(name="invoice")
     base = Sequence.objects.select_for_update().get(name="invoice").value
     seq = f"({int(base)} + t.position)"
-    f = rating.sql_from_minor
+    f = money_sql.sql_from_minor
     totals = (
         f"SELECT l.customer_id, SUM({m('l.net')}) AS net_m, SUM({m('l.tax')}) AS tax_m, "
         f"SUM({m('l.gross')}) AS gross_m, MIN(l.period_start) AS p_from, "
@@ -354,23 +355,17 @@ def bill_chunk(run: BillingRun, plan: Plan, lo: int, hi: int, *, actor: Actor) -
     invoices = _insert_invoices(run, plan, lo, hi, actor.label)
     if invoices:
         _attach_lines(run, lo, hi)
-        new = Invoice.objects.filter(
-            run=run, customer_id__gte=lo, customer_id__lte=hi, id__gt=before or 0
-        ).only("id", "customer_id", "gross", "number", "issue_date")
-        ledger_post_many(
+        # The chunk's new invoices, one per customer, posted in one set of statements.
+        ledger_post_selected(
             actor=actor,
-            postings=[
-                Posting(
-                    customer_id=invoice.customer_id,
-                    kind=Kind.INVOICE,
-                    amount=to_money(invoice.gross),
-                    effective_date=invoice.issue_date,
-                    description=f"Invoice {invoice.number}",
-                    source=invoice,
-                )
-                for invoice in new.order_by("customer_id")
-            ],
-            batch=run.batch if hasattr(run, "batch") else None,
+            kind=Kind.INVOICE,
+            select_sql=(
+                "SELECT i.customer_id, i.gross AS amount, i.issue_date AS effective_date, "
+                "'Invoice ' || i.number AS description, i.id AS source_id "
+                f"FROM billing_invoice i WHERE i.run_id = {int(run.pk)} "
+                f"AND i.customer_id BETWEEN {int(lo)} AND {int(hi)} AND i.id > {int(before or 0)}"
+            ),
+            source_model=Invoice,
         )
     return lines, invoices
 
@@ -410,7 +405,7 @@ def _ranges(plan: Plan):
 
 def summarise(run: BillingRun, plan: Plan) -> dict:
     """Counts and totals of a run: invoiced, carried below the minimum, skipped and why."""
-    m = rating.sql_minor
+    m = money_sql.sql_minor
     eligible = _eligible(plan, -1, 2**62)
     with connection.cursor() as cursor:
         cursor.execute(
@@ -437,7 +432,7 @@ def summarise(run: BillingRun, plan: Plan) -> dict:
         (carried_gross,) = cursor.fetchone()
 
     def money(minor) -> str:
-        return str(to_money(Decimal(int(minor)) / rating.scale()))
+        return str(to_money(Decimal(int(minor)) / money_sql.scale()))
 
     not_billable, carried = int(not_billable or 0), int(carried or 0)
     return {

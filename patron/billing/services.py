@@ -20,7 +20,7 @@ from patron.billing import rating
 from patron.billing.models import BillingRun, Invoice, InvoiceLine, UsageCharge
 from patron.billing.runs import default_billing_day
 from patron.catalogue.models import Service
-from patron.core import audit
+from patron.core import audit, money_sql
 from patron.core.actor import Actor
 from patron.core.errors import PermissionDenied, ValidationError
 from patron.core.models import Sequence
@@ -259,7 +259,7 @@ def invoice_credit(
         if not lines:
             raise ValidationError({"lines": "There is nothing left to credit on this invoice."})
         m = rating.to_minor
-        s = Decimal(rating.scale())
+        s = Decimal(money_sql.scale())
         net = Decimal(sum(m(line.net) for line in lines)) / s
         tax = Decimal(sum(m(line.tax) for line in lines)) / s
         gross = Decimal(sum(m(line.gross) for line in lines)) / s

@@ -313,3 +313,121 @@ def balances_out_of_step(book: str = Book.MONEY) -> list[int]:
         if (to_money(balance.amount), balance.entry_count, balance.last_entry_id) != expected:
             wrong.append(balance.customer_id)
     return sorted(wrong + list(sums))
+
+
+def ledger_post_selected(
+    *,
+    actor: Actor,
+    kind: str,
+    select_sql: str,
+    params: Iterable = (),
+    book: str = Book.MONEY,
+    source_model: type[models.Model] | None = None,
+    batch: uuid.UUID | None = None,
+) -> int:
+    """Post one entry per customer that `select_sql` yields, set-based: a fixed number of
+    statements however many customers (the billing run's invoices, a cashback run).
+
+    `select_sql` yields `customer_id, amount, effective_date, description, source_id`,
+    at most one row per customer, each amount already rounded to the minor unit and of
+    the kind's sign. Call it inside the caller's transaction; the balance rows are
+    created if missing and locked in customer order first, as `ledger_post_many` does,
+    and every entry's running balance and every balance row are worked out in whole
+    minor units (`patron.core.money_sql`). Returns how many entries were posted.
+    Installation-wide: an actor restricted to groups is refused.
+    """
+    from django.db import connection
+
+    from patron.core.money_sql import sql_from_minor, sql_minor
+
+    rule = KIND_RULES.get(kind)
+    if rule is None or rule[0] != book:
+        raise ValidationError({"kind": f"“{kind}” entries do not belong in the {book} book."})
+    if actor.user is not None and getattr(actor.user, "has_customer_restriction", False):
+        raise PermissionDenied("A set-based posting covers every customer; yours are restricted.")
+    sign = rule[1]
+    pg = connection.vendor == "postgresql"
+    batch = batch or uuid.uuid4()
+    now = timezone.now()
+    entry_field = LedgerEntry._meta
+    batch_value = entry_field.get_field("batch").get_db_prep_value(batch, connection)
+    now_value = entry_field.get_field("posted_at").get_db_prep_value(now, connection)
+    actor_user = actor.user.pk if actor.user is not None and actor.user.pk else None
+    source_type = ContentType.objects.get_for_model(source_model).pk if source_model else None
+    temp = "ledger_posting_set"
+    entries = connection.ops.quote_name(LedgerEntry._meta.db_table)
+    balances = connection.ops.quote_name(Balance._meta.db_table)
+    if not connection.in_atomic_block:
+        raise RuntimeError("ledger_post_selected must run inside the caller's transaction.")
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {temp}")
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {temp} (customer_id BIGINT PRIMARY KEY, "
+            "amount_minor BIGINT NOT NULL, effective_date DATE NOT NULL, "
+            "description VARCHAR(200) NOT NULL, source_id BIGINT)"
+            + (" ON COMMIT DROP" if pg else "")
+        )
+        cursor.execute(
+            f"INSERT INTO {temp} (customer_id, amount_minor, effective_date, description, "
+            f"source_id) SELECT s.customer_id, {sql_minor('s.amount')}, s.effective_date, "
+            f"SUBSTR(s.description, 1, 200), CAST(s.source_id AS BIGINT) FROM ({select_sql}) s",
+            list(params),
+        )
+        count = max(cursor.rowcount, 0)
+        cursor.execute(
+            f"SELECT COUNT(*) FROM {temp} WHERE amount_minor = 0"
+            + (f" OR amount_minor {'<' if sign > 0 else '>'} 0" if sign else "")
+        )
+        (bad,) = cursor.fetchone()
+        if bad:
+            raise ValidationError(
+                {
+                    "amount": f"{bad} {Kind(kind).label.lower()} entries have the wrong "
+                    "sign or are zero; nothing was posted."
+                }
+            )
+        if count:
+            cursor.execute(
+                f"INSERT INTO {balances} (customer_id, book, amount, entry_count) "
+                f"SELECT t.customer_id, %s, 0, 0 FROM {temp} t "
+                # WHERE: SQLite reads "FROM t ON CONFLICT" as a join without it.
+                "WHERE TRUE ON CONFLICT (customer_id, book) DO NOTHING",
+                [book],
+            )
+            if pg:
+                cursor.execute(
+                    f"SELECT id FROM {balances} WHERE book = %s AND customer_id IN "
+                    f"(SELECT customer_id FROM {temp}) ORDER BY customer_id FOR UPDATE",
+                    [book],
+                )
+            amount = sql_from_minor("t.amount_minor")
+            running = sql_from_minor(f"{sql_minor('b.amount')} + t.amount_minor")
+            cursor.execute(
+                f"INSERT INTO {entries} (customer_id, book, kind, amount, running_balance, "
+                "effective_date, posted_at, description, reason, actor_user_id, actor_label, "
+                "batch, source_type_id, source_id, reverses_id) "
+                f"SELECT t.customer_id, %s, %s, {amount}, {running}, "
+                "t.effective_date, %s, t.description, '', %s, %s, %s, %s, t.source_id, NULL "
+                f"FROM {temp} t JOIN {balances} b ON b.customer_id = t.customer_id "
+                "AND b.book = %s ORDER BY t.customer_id",
+                [book, kind, now_value, actor_user, actor.label[:200], batch_value]
+                + [source_type, book],
+            )
+            added = (
+                f"(SELECT t.amount_minor FROM {temp} t "
+                f"WHERE t.customer_id = {balances}.customer_id)"
+            )
+            total = sql_from_minor(f"{sql_minor('amount')} + {added}")
+            last = (
+                f"(SELECT MAX(e.id) FROM {entries} e WHERE e.customer_id = "
+                f"{balances}.customer_id AND e.book = %s AND e.batch = %s)"
+            )
+            cursor.execute(
+                f"UPDATE {balances} SET amount = {total}, "
+                f"entry_count = entry_count + 1, last_entry_id = {last}, last_posted_at = %s "
+                f"WHERE book = %s AND customer_id IN (SELECT customer_id FROM {temp})",
+                [book, batch_value, now_value, book],
+            )
+        if not pg:
+            cursor.execute(f"DROP TABLE {temp}")
+    return count
