@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 
 from patron.billing import services
+from patron.billing.filters import InvoiceFilterSet
 from patron.billing.forms import (
     BillingRunForm,
     CreditNoteForm,
@@ -320,17 +321,6 @@ class BillingRunDetailView(PatronView):
 # --- Invoices --------------------------------------------------------------------------
 
 
-def _invoice_filterset_class():
-    """The API's InvoiceFilterSet when it exists, else the pages' own (same fields)."""
-    try:
-        from patron.billing.filters import InvoiceFilterSet
-    except ImportError:
-        from patron.billing.forms import InvoiceFilterForm
-
-        return None, InvoiceFilterForm
-    return InvoiceFilterSet, None
-
-
 class InvoiceListView(PatronView):
     """Invoices and credit notes, filtered, with the totals of what the filter chose."""
 
@@ -339,15 +329,10 @@ class InvoiceListView(PatronView):
     def get(self, request):
         user = request.user
         invoices = Invoice.objects.restrict(user).select_related("customer")
-        filterset_class, form_class = _invoice_filterset_class()
-        filterset = form = None
-        if filterset_class is not None:
-            filterset = filterset_class(request.GET, queryset=invoices, request=request)
-            invoices = filterset.qs if filterset.is_valid() else invoices.none()
-            form = filterset.form
-        else:
-            form = form_class(request.GET, user=user)
-            invoices = form.apply(invoices) if form.is_valid() else invoices.none()
+        # The API's filters, so the page and /api/invoices/ choose the same invoices.
+        filterset = InvoiceFilterSet(request.GET, queryset=invoices, request=request)
+        invoices = filterset.qs if filterset.is_valid() else invoices.none()
+        form = filterset.form
         totals = visible_totals(user, invoices)
         invoices = invoices.order_by("-issue_date", "-id")
         paginator = Paginator(invoices, PAGE_SIZE)
