@@ -101,7 +101,7 @@ def test_the_invoice_pdf_has_everything_the_customer_needs(
         "GB123456789",
         "1 Dec 2026",  # issue date
         "15 Dec 2026",  # due date: 14 days' terms
-        "01 Dec 2026 – 31 Dec 2026",  # the period
+        "1 Dec 2026 – 31 Dec 2026",  # the period
         "Fibre 500",
         "£45.00",
         "20 %",

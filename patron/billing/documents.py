@@ -23,11 +23,15 @@ def seller_name() -> str:
     return str(getattr(settings, "PATRON_ORGANISATION_NAME", "") or "Patron")
 
 
+def _day(value) -> str:
+    return f"{value.day} {value:%b %Y}"
+
+
 def _period(start, end) -> str:
     if start and end and start != end:
-        return f"{start:%d %b %Y} – {end:%d %b %Y}"
+        return f"{_day(start)} – {_day(end)}"
     if start or end:
-        return f"{(start or end):%d %b %Y}"
+        return _day(start or end)
     return ""
 
 
