@@ -13,6 +13,7 @@ One module per part of the provider's book, loaded in this order by
     people.py     demo staff users, their roles and departments
     places.py     the towns customers live in: addresses, postcodes, phone numbers
     customers.py  people, companies, public bodies and resellers, with contacts
+    billing.py    the catalogue, customer services, usage, six months of billing runs and payments
     lifecycle.py  how long each has been a customer; suspensions, ceases, archives
     work.py       custom fields, banner rules, notes, tasks, tickets and calls
 

@@ -12,6 +12,7 @@ class DemoSummary:
     tags: int = 0
     groups: int = 0
     users: list[str] = field(default_factory=list)
+    billing: str = ""
 
     def lines(self) -> list[str]:
         return [
@@ -19,7 +20,7 @@ class DemoSummary:
             f"{self.tags} tags and {self.groups} groups.",
             "Demo staff users: " + ", ".join(self.users) + " (no password yet: as the Owner, "
             "set one on the Users page to sign in as them).",
-        ]
+        ] + ([self.billing] if self.billing else [])
 
 
 def get_or_create(model, lookup: dict, create):

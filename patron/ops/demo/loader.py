@@ -10,7 +10,7 @@ from django.utils import timezone
 from patron.core.actor import Actor
 from patron.customers.models import Customer
 from patron.ops.defaults import ensure_defaults
-from patron.ops.demo import customers, groups, lifecycle, lists, people, work
+from patron.ops.demo import billing, customers, groups, lifecycle, lists, people, work
 from patron.ops.demo.base import DemoSummary
 
 DEMO_SEED = 20260401
@@ -26,8 +26,10 @@ class DemoLoader:
     """The state the parts share: the actor, the seeded generator, and the rows made so far
     (`tags`, `classes`, `departments`, `statuses`, `customer_groups`, `regions`, ...)."""
 
-    def __init__(self, *, customers: int, seed: int):
+    def __init__(self, *, customers: int, seed: int, billing: bool = True):
         self.count = customers
+        self.billing = billing
+        self.seed = seed
         self.rng = random.Random(seed)
         self.actor = Actor.system_actor(DEMO_ACTOR)
         self.summary = DemoSummary()
@@ -41,6 +43,9 @@ class DemoLoader:
         people.make_users(self)
         self.made = customers.make_customers(self)
         lifecycle.spread_customer_since(self, self.made)
+        # Billing draws from its own generator, so the parts around it stay as they were.
+        if self.billing:
+            billing.make_billing(self, self.made)
         lifecycle.make_lifecycle(self, self.made)
         self.summary.customers = len(self.made)
         work.make_work(self, self.made)
@@ -48,9 +53,17 @@ class DemoLoader:
 
 
 def load_demo(
-    *, customers: int = DEMO_CUSTOMERS, seed: int = DEMO_SEED, force: bool = False
+    *,
+    customers: int = DEMO_CUSTOMERS,
+    seed: int = DEMO_SEED,
+    force: bool = False,
+    billing: bool = True,
 ) -> DemoSummary:
-    """Load the demo data in one transaction; refuse if customers exist unless `force`."""
+    """Load the demo data in one transaction; refuse if customers exist unless `force`.
+
+    `billing=False` leaves out the catalogue, services, invoices and payments (for a
+    test that deletes the customers again: invoices and ledger entries are never deleted).
+    """
     existing = Customer.objects.count()
     if existing and not force:
         raise DemoRefused(
@@ -59,4 +72,4 @@ def load_demo(
         )
     with transaction.atomic():
         ensure_defaults()
-        return DemoLoader(customers=customers, seed=seed).load()
+        return DemoLoader(customers=customers, seed=seed, billing=billing).load()
