@@ -4,6 +4,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 
 from patron.billing import rating
 from patron.billing.models import BillingRun, ImmutableError, Invoice, InvoiceLine, UsageCharge
@@ -282,3 +283,79 @@ def test_billing_day_is_set_in_the_api_and_limited_to_the_28th(owner):
     assert client.patch(url, {"billing_day": 15}, format="json").status_code == 200
     customer.refresh_from_db()
     assert customer.billing_day == 15
+
+
+def test_a_run_killed_part_way_keeps_whole_chunks_and_resumes(actor, fibre, monkeypatch):
+    from patron.billing import runs
+
+    customers = [CustomerFactory() for _ in range(3)]
+    for customer in customers:
+        add(actor, customer, fibre)
+    monkeypatch.setattr(runs, "CHUNK", 1)
+    real = runs.bill_chunk
+    calls = []
+
+    def dies_in_the_second_chunk(run, plan, lo, hi, *, actor):
+        calls.append(lo)
+        result = real(run, plan, lo, hi, actor=actor)
+        if len(calls) == 2:
+            raise RuntimeError("worker killed")
+        return result
+
+    monkeypatch.setattr(runs, "bill_chunk", dies_in_the_second_chunk)
+    with pytest.raises(RuntimeError):
+        run(actor)
+    # The first chunk committed whole; the second rolled back whole (no lines, no number).
+    assert list(Invoice.objects.values_list("customer", flat=True)) == [customers[0].pk]
+    assert InvoiceLine.objects.count() == 1 and LedgerEntry.objects.count() == 1
+    assert BillingRun.objects.get().state == BillingRun.State.RUNNING
+    monkeypatch.setattr(runs, "bill_chunk", real)
+    billed, summary = run(actor)
+    assert billed.state == BillingRun.State.DONE and summary["invoices"] == 3
+    assert sorted(Invoice.objects.values_list("sequence_number", flat=True)) == [1, 2, 3]
+    assert InvoiceLine.objects.count() == 3 and LedgerEntry.objects.count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif("connection.vendor != 'postgresql'")
+def test_two_runs_racing_for_one_date_bill_each_customer_once(monkeypatch):
+    import threading
+
+    from patron.billing import runs
+    from patron.core.actor import Actor
+    from tests.factories import active_status
+
+    active_status()
+    system = Actor.system_actor("tests")
+    catalogue.tax_rate_create(
+        actor=system, data={"name": "VAT", "rate": D("20.00"), "is_default": True}
+    )
+    fibre = catalogue.service_create(
+        actor=system, data={"code": "F", "name": "Fibre", "kind": "monthly", "price": D("45.00")}
+    )
+    for _ in range(6):
+        add(system, CustomerFactory(), fibre)
+    monkeypatch.setattr(runs, "CHUNK", 2)
+    outcomes = []
+
+    def worker():
+        try:
+            billing_run(actor=system, billing_date=DEC1)
+            outcomes.append("ran")
+        except ValidationError as exc:
+            outcomes.append(" ".join(exc.messages))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert "ran" in outcomes and len(outcomes) == 2
+    assert all(
+        o == "ran" or "started by someone else" in o or "billed twice" in o for o in outcomes
+    )
+    assert Invoice.objects.count() == 6 and InvoiceLine.objects.count() == 6
+    assert sorted(Invoice.objects.values_list("sequence_number", flat=True)) == list(range(1, 7))
+    assert LedgerEntry.objects.count() == 6

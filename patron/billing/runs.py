@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from patron.billing import rating
@@ -327,6 +327,8 @@ def _attach_lines(run: BillingRun, lo: int, hi: int) -> None:
 def bill_chunk(run: BillingRun, plan: Plan, lo: int, hi: int, *, actor: Actor) -> tuple[int, int]:
     """Bill the customers with ids lo..hi; (lines, invoices) written. Call inside a
     transaction: everything of the chunk commits or rolls back together."""
+    # Two workers on the same run (a resumed job beside a slow one) take turns per chunk.
+    BillingRun.objects.select_for_update().filter(pk=run.pk).values_list("pk").first()
     before = Invoice.objects.filter(run=run).order_by("-id").values_list("id", flat=True).first()
     statements = [
         _insert_lines(
@@ -479,20 +481,33 @@ def _start(actor: Actor, plan: Plan, job=None) -> BillingRun:
             }
         )
     if run is None:
-        run = BillingRun.objects.create(
-            billing_date=plan.billing_date,
-            period_start=plan.period_start,
-            period_end=plan.period_end,
-            cutoff_date=plan.cutoff_date,
-            started_by=actor.user if actor.user is not None and actor.user.pk else None,
-            started_by_label=actor.label[:200],
-            job=job,
-        )
+        try:
+            with transaction.atomic():
+                run = _create_run(actor, plan, job)
+        except IntegrityError:
+            raise ValidationError(
+                {
+                    "billing_date": f"Billing for {plan.billing_date:%d %b %Y} has just been "
+                    "started by someone else; watch it on the Billing page."
+                }
+            ) from None
     else:
         # A run that stopped part-way is resumed with the plan it started with.
         BillingRun.objects.filter(pk=run.pk).update(state=BillingRun.State.RUNNING, job=job)
         run.refresh_from_db()
     return run
+
+
+def _create_run(actor: Actor, plan: Plan, job) -> BillingRun:
+    return BillingRun.objects.create(
+        billing_date=plan.billing_date,
+        period_start=plan.period_start,
+        period_end=plan.period_end,
+        cutoff_date=plan.cutoff_date,
+        started_by=actor.user if actor.user is not None and actor.user.pk else None,
+        started_by_label=actor.label[:200],
+        job=job,
+    )
 
 
 def billing_run(
