@@ -158,3 +158,22 @@ def test_the_run_as_jobs_preview_then_run(actor, fibre):
     assert Invoice.objects.get().customer == customer
     with pytest.raises(ValidationError, match="has been run"):
         job_enqueue(actor=actor, kind="billing.run", params={"billing_date": "2026-12-01"})
+
+
+def test_the_run_job_page_links_to_its_run(actor, owner, fibre):
+    from django.test import Client
+
+    subscriptions.customer_service_add(
+        actor=actor,
+        customer=CustomerFactory(),
+        service=fibre,
+        data={"start_date": datetime.date(2026, 11, 1)},
+    )
+    job = job_enqueue(actor=actor, kind="billing.run", params={"billing_date": "2026-12-01"})
+    job_run(job.pk)
+    client = Client()
+    client.force_login(owner)
+    page = client.get(job.get_absolute_url())
+    run = Invoice.objects.get().run
+    assert page.status_code == 200
+    assert f'href="/billing/runs/{run.pk}/"' in page.content.decode()

@@ -53,12 +53,31 @@ def validate_billing(actor, params: dict) -> dict:
     }
 
 
+def job_page_context(request, job) -> dict:
+    """A billing job's page links to the run it billed (or, for a preview, to its result)."""
+    summary = job.result_summary or {}
+    run = None
+    if summary.get("run_id"):
+        run = BillingRun.objects.filter(pk=summary["run_id"]).first()
+    elif job.kind == "billing.run" and job.params.get("billing_date"):
+        run = BillingRun.objects.filter(billing_date=job.params["billing_date"]).first()
+    return {
+        "job_type_template": "billing/_job_links.html",
+        "billing_run": run,
+        "preview_job": job if job.kind == "billing.preview" else None,
+    }
+
+
 def _dates(job):
     return parse_date(job.params["billing_date"]), parse_date(job.params["cutoff_date"])
 
 
 @job_type(
-    "billing.preview", label="Billing preview", permissions=PERMISSIONS, validate=validate_billing
+    "billing.preview",
+    label="Billing preview",
+    permissions=PERMISSIONS,
+    validate=validate_billing,
+    page_context=job_page_context,
 )
 def preview(job, context) -> dict:
     billing_date, cutoff = _dates(job)
@@ -74,6 +93,7 @@ def preview(job, context) -> dict:
     permissions=PERMISSIONS,
     validate=validate_billing,
     atomic=False,
+    page_context=job_page_context,
 )
 def run(job, context) -> dict:
     billing_date, cutoff = _dates(job)
