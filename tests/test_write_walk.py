@@ -45,6 +45,9 @@ from patron.accounts import services as account_services
 from patron.accounts.models import ApiToken, LoginFailure, Role, User
 from patron.banners.models import BannerRule
 from patron.banners.services import banner_rule_create
+from patron.billing.models import BillingRun, Invoice, UsageCharge
+from patron.billing.runs import add_months
+from patron.billing.services import usage_charges_add
 from patron.bulk.engine import kind_for
 from patron.calls.models import CallLog
 from patron.calls.services import call_log_create
@@ -93,6 +96,8 @@ WRITE_METHODS = ("post", "put", "patch", "delete")
 REFUSED = {401, 403, 404, 405}
 TODAY = datetime.date.today()
 IMPORT_CSV = "account_number,name,status\nW100,Walked Import,Active\n"
+# A billing date the demo's six months of billing have not reached.
+NEXT_BILLING = add_months(TODAY.replace(day=1), 2)
 
 
 @pytest.fixture(autouse=True)
@@ -270,12 +275,29 @@ def build_world(users) -> World:
         data={"code": "WALK500", "name": "Walk 500", "kind": "monthly", "price": Decimal("45")},
     )
     line = customer_service_add(actor=actor, customer=customer, service=fibre)
+    usage = usage_charges_add(
+        actor=actor,
+        rows=[
+            {
+                "customer": customer.pk,
+                "date": NEXT_BILLING.isoformat(),
+                "description": "Walk calls",
+                "amount": "1.00",
+            }
+        ],
+    ).created[0]
+    preview_job = job_enqueue(
+        actor=actor, kind="billing.preview", params={"billing_date": NEXT_BILLING.isoformat()}
+    )
 
     world.primary = {
         TaxRate: vat.pk,
         InventoryType: broadband.pk,
         Service: fibre.pk,
         CustomerService: line.pk,
+        BillingRun: BillingRun.objects.order_by("pk").first().pk,
+        Invoice: Invoice.objects.filter(kind="invoice").order_by("pk").first().pk,
+        UsageCharge: usage.pk,
         Tag: tag.pk,
         GroupSet: interests.pk,
         Group: dynamic.pk,
@@ -350,6 +372,7 @@ def build_world(users) -> World:
         "customer_tag": customer.tags.get().pk,
         "customer_service": line.pk,
         "service": fibre.pk,
+        "preview_job": preview_job.pk,
     }
     return world
 
@@ -385,6 +408,20 @@ RESOURCES = {
         LIST_WRITERS,
         lambda w: {"code": "WALKED", "name": "Walked", "kind": "monthly", "price": "9.00"},
         {"name": "Walked"},
+    ),
+    "billing-runs": Resource(
+        BillingRun, LIST_WRITERS, lambda w: {"billing_date": NEXT_BILLING.isoformat()}
+    ),
+    "invoices": Resource(Invoice, LIST_WRITERS),
+    "usage-charges": Resource(
+        UsageCharge,
+        LIST_WRITERS,
+        lambda w: {
+            "customer": w.named["customer"],
+            "date": NEXT_BILLING.isoformat(),
+            "description": "Walked calls",
+            "amount": "2.00",
+        },
     ),
     "tags": Resource(Tag, LIST_WRITERS, lambda w: {"name": "Walked"}, {"description": "W"}),
     "group-sets": Resource(
@@ -505,6 +542,7 @@ READS = {"segments_validate_create", "jobs_bulk_preview_create", "phone_lists_pr
 # Bodies and path ids an operation needs beyond its resource's defaults.
 BODIES = {
     "customers_ledger_create": lambda w: {"amount": "5.00", "reason": "Walked"},
+    "invoices_credit_create": lambda w: {"reason": "Walked"},
     "customers_services_create": lambda w: {"service": w.named["service"]},
     "customers_services_update": lambda w: {"service": w.named["service"], "quantity": 2},
     "customers_services_partial_update": lambda w: {"quantity": 3},
@@ -756,10 +794,13 @@ PK_BY_ROUTE = [
     (r"^config/groups/sets/", GroupSet),
     (r"^imports/export/", Job),
     (r"^tickets/queue/", Department),
+    (r"^billing/preview/", Job),
+    (r"^billing/runs/", BillingRun),
 ]
 PK_BY_APP = {
     "catalogue": Service,
     "subscriptions": CustomerService,
+    "billing": Invoice,
     "banners": BannerRule,
     "calls": CallLog,
     "classes": CustomerClass,
@@ -789,7 +830,12 @@ WEB_BODIES = {
     "customers:notes": lambda w: {"notes": "Walked"},
     "jobs:bulk_tag": lambda w: {"ids": [w.named["customer"]], "tag": w.spare[Tag]},
 }
-WEB_IDS = {"tickets:reopen": "closed_ticket", "jobs:cancel": "queued_job"}
+WEB_IDS = {
+    "tickets:reopen": "closed_ticket",
+    "jobs:cancel": "queued_job",
+    "billing:preview": "preview_job",
+    "billing:preview_progress": "preview_job",
+}
 # Pages a Read-only user may write through: signing in and out, their own tokens, an
 # export of what they see.
 WEB_ALLOWED = {"accounts:login", "accounts:logout", "accounts:token_add", "imports:export"}
