@@ -41,6 +41,9 @@ def test_bench_300_customers_writes_every_row(tmp_path, monkeypatch, capsys):
         "CSV export",
         "customer overview page",
         "import CSV",
+        "billing run",
+        "ledger page",
+        "segment count (balance>50 and status:Active)",
         "load, 1 web process",
     ):
         assert any(op.startswith(expected) for op in operations), expected

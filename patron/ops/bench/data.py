@@ -5,7 +5,10 @@ set (a leaf under North, Midlands or South), 0-2 groups of the multi-choice
 "Interests" set, one of 6 statuses, and 1 or 2 contacts with an email and a
 mobile (half also a landline). Two extra "Interests" groups pick fixed
 shares for the bulk operations: "Cohort A" is every 5th customer (20%),
-"Cohort B" every 10th (10%).
+"Cohort B" every 10th (10%). For the billing rows every customer has 1-3
+monthly services (a broadband plan; a static IP for two in three; a second
+line for one in three), all started before the bench's billing date, and
+every 10th a usage charge dated before its cut-off.
 
 Rows are made by INSERT … SELECT over a number series, a handful of
 statements in all, so a million customers take seconds, not hours. The
@@ -21,12 +24,16 @@ from dataclasses import dataclass, field
 from django.db import connection, transaction
 
 from patron.accounts.models import Role, User
+from patron.billing.models import UsageCharge
+from patron.billing.runs import add_months, default_billing_day
+from patron.catalogue.models import InventoryType, Service, TaxRate
 from patron.customers.models import Contact, Customer
 from patron.groups.models import Group, GroupSet
 from patron.groups.services import set_group_path
 from patron.ops.defaults import ensure_defaults
 from patron.search import index
 from patron.statuses.models import Status
+from patron.subscriptions.models import CustomerService
 from patron.tags.models import Tag
 
 FIRST = [
@@ -235,6 +242,10 @@ class BenchData:
     cohort_b: object = None
     load_seconds: float = 0.0
     sql_seconds: float = 0.0
+    # Billing: the catalogue (code -> Service), the date the bench bills, its load time.
+    services: dict = field(default_factory=dict)
+    billing_date: object = None
+    billing_seconds: float = 0.0
 
 
 def _is_pg() -> bool:
@@ -480,6 +491,90 @@ def _load_rows(data: BenchData) -> None:
     )
 
 
+# code, name, kind, price, inventory type
+BENCH_SERVICES = [
+    ("BFIBRE500", "Bench Fibre 500", "monthly", "45.00", "Broadband"),
+    ("BFIBRE100", "Bench Fibre 100", "monthly", "30.00", "Broadband"),
+    ("BSTATICIP", "Bench Static IP", "monthly", "10.00", "Broadband"),
+    ("BCALLS", "Bench UK calls", "usage", "0.05", "Voice"),
+]
+
+
+def bench_billing_date(today) -> object:
+    """The latest billing date up to today (day `PATRON_BILLING_DAY`): what the bench bills."""
+    latest = today.replace(day=default_billing_day())
+    return latest if latest <= today else add_months(latest, -1)
+
+
+def _load_billing(data: BenchData) -> None:
+    """A catalogue, 1-3 monthly services per customer and usage lines for a tenth.
+
+    Customer `id % 3` = 0 has one service (Fibre 500 or 100 by id parity), 1 has
+    a static IP too, 2 a second line as well; all started before the billing
+    date. Every 10th customer has one usage charge dated before the cut-off.
+    Three INSERT … SELECT for the services, one for the usage.
+    """
+    from datetime import date
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    data.billing_date = bench_billing_date(timezone.localdate())
+    rate = TaxRate.objects.create(name="Bench VAT", rate=Decimal("20.00"), is_default=True)
+    types = {
+        name: InventoryType.objects.create(name=f"Bench {name}") for name in ("Broadband", "Voice")
+    }
+    for code, name, kind, price, inventory in BENCH_SERVICES:
+        data.services[code] = Service.objects.create(
+            code=code,
+            name=name,
+            kind=kind,
+            price=Decimal(price),
+            unit="minute" if kind == "usage" else "",
+            tax_rate=rate,
+            inventory_type=types[inventory],
+        )
+    ids = {code: s.pk for code, s in data.services.items()}
+    start = data.billing_date.toordinal()
+
+    def day(offset: str) -> str:
+        # A date `offset` days before the billing date, in each database's arithmetic.
+        base = date.fromordinal(start).isoformat()
+        if _is_pg():
+            return f"(DATE '{base}' - CAST({offset} AS integer))"
+        return f"date('{base}', '-' || ({offset}) || ' days')"
+
+    named = (
+        "created, modified, version, customer_id, service_id, quantity, price_override, "
+        "start_date, end_date, status, note"
+    )
+    columns, values = _unnamed_columns(CustomerService, named)
+    lines = [
+        ("TRUE", f"CASE WHEN c.id % 2 = 0 THEN {ids['BFIBRE500']} ELSE {ids['BFIBRE100']} END"),
+        ("c.id % 3 >= 1", str(ids["BSTATICIP"])),
+        ("c.id % 3 = 2", str(ids["BFIBRE100"])),
+    ]
+    for where, service in lines:
+        _execute(f"""
+            INSERT INTO subscriptions_customerservice ({named}{columns})
+            SELECT c.created, c.modified, 1, c.id, {service}, 1, NULL,
+                   {day("c.id % 300 + 1")}, NULL, 'active', ''{values}
+            FROM customers_customer c WHERE {where}
+        """)
+    named = (
+        "created, modified, version, customer_id, service_id, date, description, quantity, "
+        "amount, reference"
+    )
+    columns, values = _unnamed_columns(UsageCharge, named)
+    _execute(f"""
+        INSERT INTO billing_usagecharge ({named}{columns})
+        SELECT c.created, c.modified, 1, c.id, {ids["BCALLS"]}, {day("c.id % 20 + 1")},
+               'UK calls', c.id % 500 + 10, (c.id % 500 + 10) * 0.05,
+               'bench-calls-' || CAST(c.id AS text){values}
+        FROM customers_customer c WHERE c.id % 10 = 3
+    """)
+
+
 def load(customers: int) -> BenchData:
     """Fill the (empty, migrated) scratch database; the timings are kept on the result.
 
@@ -502,6 +597,9 @@ def load(customers: int) -> BenchData:
             sql_started = time.perf_counter()
             _load_rows(data)
             data.sql_seconds = time.perf_counter() - sql_started
+            billing_started = time.perf_counter()
+            _load_billing(data)
+            data.billing_seconds = time.perf_counter() - billing_started
             index.run("rebuild")
             index.run("triggers")
     finally:

@@ -29,6 +29,7 @@ from patron.imports.columns import COLUMN_NAMES
 from patron.imports.services import customers_import_file
 from patron.jobs.models import Job
 from patron.jobs.services import job_enqueue, job_run
+from patron.ops.bench import billing as bench_billing
 from patron.ops.bench import imports as bench_imports
 from patron.ops.bench.data import BenchData
 from patron.ops.bench.load import MIX, measure
@@ -557,7 +558,7 @@ class Bench:
             )
 
     STEPS = ("segment", "list", "api", "search", "overview", "export", "bulk-tag")
-    STEPS += ("bulk-status", "import", "load")
+    STEPS += ("bulk-status", "billing", "ledger", "balance-segment", "import", "load")
 
     def run_all(self, import_rows: int) -> list[Result]:
         """Every operation; one that fails is reported as a row, not a crash."""
@@ -570,6 +571,17 @@ class Bench:
             ("export", "CSV export", self.csv_export),
             ("bulk-tag", "bulk add tag", self.bulk_add_tag),
             ("bulk-status", "bulk status change", self.bulk_status),
+            (
+                "billing",
+                "billing run",
+                lambda: bench_billing.run_billing(self, Result, once, once_rolled_back),
+            ),
+            ("ledger", "ledger page", lambda: bench_billing.ledger_page(self, Result, timed)),
+            (
+                "balance-segment",
+                "segment count (balance>50 and status:Active)",
+                lambda: bench_billing.balance_segment(self, Result, timed),
+            ),
         ]
         if import_rows:
             steps.append(("import", "import CSV", lambda: self.import_file(import_rows)))
