@@ -177,3 +177,49 @@ def test_the_run_job_page_links_to_its_run(actor, owner, fibre):
     run = Invoice.objects.get().run
     assert page.status_code == 200
     assert f'href="/billing/runs/{run.pk}/"' in page.content.decode()
+
+
+def test_usage_rows_are_checked_with_a_fixed_number_of_queries(actor, calls):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    customers = [CustomerFactory() for _ in range(30)]
+    rows = [
+        {
+            "account_number": c.account_number,
+            "date": "2026-11-03",
+            "description": "calls",
+            "amount": "0.50",
+            "service": "UKCALLS",
+            "reference": f"r{i}",
+        }
+        for i, c in enumerate(customers)
+    ]
+    with CaptureQueriesContext(connection) as queries:
+        result = usage_charges_add(actor=actor, rows=rows)
+    assert len(result.created) == 30
+    assert len(queries) < 20
+
+
+def test_a_row_with_unknown_fields_keeps_its_row_number(actor, calls):
+    customer = CustomerFactory()
+    with pytest.raises(ValidationError) as exc:
+        usage_charges_add(
+            actor=actor,
+            rows=[
+                {"customer": customer.pk, "date": "2026-11-03", "description": "c", "amount": "1"},
+                {
+                    "customer": customer.pk,
+                    "date": "2026-11-03",
+                    "description": "c",
+                    "amount": "1",
+                    "colour": "red",
+                },
+                "not an object",
+            ],
+        )
+    assert [(r["row"], sorted(r)) for r in exc.value.rows] == [
+        (2, ["fields", "row"]),
+        (3, ["fields", "row"]),
+    ]
+    assert "colour" in exc.value.rows[0]["fields"]

@@ -72,15 +72,33 @@ def _closed_until(billing_day: int) -> datetime.date | None:
     )
 
 
-def _row_customer(row: dict, visible) -> Customer | str:
+def _customers_named(rows: list[dict], visible) -> tuple[dict, dict]:
+    """The customers the rows name, looked up in chunks (by id and by account number)."""
+    ids = {str(r.get("customer")).strip() for r in rows if r.get("customer") not in (None, "")}
+    numbers = {
+        str(r.get("account_number")).strip()
+        for r in rows
+        if r.get("customer") in (None, "") and r.get("account_number")
+    }
+    by_id: dict[str, Customer] = {}
+    by_number: dict[str, Customer] = {}
+    wanted_ids = sorted(int(i) for i in ids if i.isdigit())
+    for start in range(0, len(wanted_ids), 500):
+        for customer in visible.filter(pk__in=wanted_ids[start : start + 500]):
+            by_id[str(customer.pk)] = customer
+    wanted_numbers = sorted(numbers)
+    for start in range(0, len(wanted_numbers), 500):
+        for customer in visible.filter(account_number__in=wanted_numbers[start : start + 500]):
+            by_number[customer.account_number] = customer
+    return by_id, by_number
+
+
+def _row_customer(row: dict, by_id: dict, by_number: dict) -> Customer | str:
     key = row.get("customer")
     number = str(row.get("account_number") or "").strip()
     if key in (None, "") and not number:
         return "Name the customer: `customer` (its id) or `account_number`."
-    query = (
-        visible.filter(pk=key) if key not in (None, "") else visible.filter(account_number=number)
-    )
-    customer = query.select_related("status").first() if str(key or "0").isdigit() else None
+    customer = by_id.get(str(key).strip()) if key not in (None, "") else by_number.get(number)
     if customer is None:
         shown = key if key not in (None, "") else number
         return f"No customer “{shown}” (or it is outside your reach)."
@@ -103,6 +121,7 @@ def usage_charges_add(*, actor: Actor, rows: list[dict]) -> UsageResult:
     if len(rows) > 50_000:
         raise ValidationError({"rows": "Send at most 50,000 usage charges at once."})
     visible = Customer.objects.restrict(actor, "view")
+    by_id, by_number = _customers_named([r for r in rows if isinstance(r, dict)], visible)
     services = {s.code.upper(): s for s in Service.objects.filter(kind=Service.Kind.USAGE)}
     services_by_id = {str(s.pk): s for s in services.values()}
     closed: dict[int, datetime.date | None] = {}
@@ -111,10 +130,15 @@ def usage_charges_add(*, actor: Actor, rows: list[dict]) -> UsageResult:
     seen: set[tuple[int, str]] = set()
     for number, row in enumerate(rows, start=1):
         problems: dict[str, str] = {}
+        if not isinstance(row, dict):
+            errors.append({"row": number, "fields": "Each usage charge is an object of fields."})
+            continue
         unknown = sorted(set(row) - set(USAGE_FIELDS))
         if unknown:
-            problems["row"] = f"Unknown field(s): {', '.join(unknown)}."
-        customer = _row_customer(row, visible)
+            problems["fields"] = (
+                f"Unknown field(s): {', '.join(unknown)}; known: {', '.join(USAGE_FIELDS)}."
+            )
+        customer = _row_customer(row, by_id, by_number)
         if isinstance(customer, str):
             problems["customer"] = customer
         raw_date = row.get("date")
