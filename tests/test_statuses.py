@@ -295,7 +295,8 @@ def test_form_has_the_five_sections_of_the_status_page(login):
         for f in Status._meta.concrete_fields
         if f.editable and f.name not in {"id", "created", "modified"}
     }
-    assert {name for _, names in SECTIONS for name in names} == model_fields
+    # Every model field, and the preset reasons (their own rows, one per line).
+    assert {name for _, names in SECTIONS for name in names} == model_fields | {"preset_reasons"}
     offered = [label for _, label in form.fields["next_status"].widget.choices]
     assert offered == [
         "None: customers stay in this status",

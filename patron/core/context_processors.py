@@ -1,11 +1,15 @@
-"""Template context shared by every page: the navigation the user may see."""
+"""Template context shared by every page: the navigation the user may see, and
+whose customers a group-restricted user sees."""
 
 from django.urls import reverse
 
+# (label, URL name, the permission the page needs); every entry names the
+# permission its view checks, so a role sees only what it can open. None: a
+# page every signed-in user may open (their own jobs and API tokens).
 WORK = [
-    ("Customers", "customers:list", None),
+    ("Customers", "customers:list", "customers.view_customer"),
     ("Segments", "segments:list", "segments.view_segment"),
-    ("My work", "tickets:my_work", None),
+    ("My work", "tickets:my_work", "tickets.view_ticket"),
     ("Department queues", "tickets:queue_index", "tickets.view_ticket"),
     ("Tickets", "tickets:list", "tickets.view_ticket"),
     ("Calls", "calls:list", "calls.view_calllog"),
@@ -32,6 +36,10 @@ ADMINISTRATION = [
     ("Users", "accounts:user_list", "accounts.view_user"),
     ("Roles", "accounts:role_list", "accounts.view_role"),
 ]
+API = [
+    ("API tokens", "accounts:token_list", None),
+    ("API docs", "api-docs", None),
+]
 
 
 def _entries(request, items):
@@ -54,4 +62,12 @@ def navigation(request):
         "nav_work": _entries(request, WORK),
         "nav_config": _entries(request, CONFIGURATION),
         "nav_admin": _entries(request, ADMINISTRATION),
+        "nav_api": _entries(request, API),
+        "can_search_customers": user.has_perm("customers.view_customer"),
+        # "You see customers in North, South": a restricted user knows why some are missing.
+        "restricted_group_names": (
+            list(user.restricted_groups.order_by("name").values_list("name", flat=True))
+            if user.has_customer_restriction
+            else []
+        ),
     }

@@ -269,8 +269,38 @@ class ContactForm(PatronModelForm):
         return cleaned
 
 
+class StatusSelect(forms.Select):
+    """The status picker; each option says what its status requires, so the page
+    can mark the reason and date as required before the form is sent."""
+
+    def __init__(self, *args, requirements=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.requirements = requirements or {}
+
+    def create_option(self, name, value, *args, **kwargs):
+        option = super().create_option(name, value, *args, **kwargs)
+        reason, date = self.requirements.get(str(getattr(value, "value", value)), (False, False))
+        if reason:
+            option["attrs"]["data-require-reason"] = "true"
+        if date:
+            option["attrs"]["data-require-date"] = "true"
+        return option
+
+
 class StatusChangeForm(PatronForm):
+    """A status change: the status, a preset or typed reason, an effective date.
+
+    Whether the reason and the date are required is the target status's rule,
+    checked by the service (`customer_status_change`), so each field gets one
+    message however the change arrives.
+    """
+
     status = forms.ModelChoiceField(queryset=Status.objects.none(), label="New status")
+    preset_reason = forms.ChoiceField(
+        required=False,
+        label="Preset reason",
+        help_text="Fills in the reason; you can add to it.",
+    )
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
     effective_date = forms.DateField(
         required=False,
@@ -284,9 +314,44 @@ class StatusChangeForm(PatronForm):
         # Offer the assignable statuses, but accept any the user can see, so a
         # historical one (an old tab, a crafted post) meets the service's
         # specific refusal instead of "Select a valid choice".
+        offered = list(
+            status_choices(user).exclude(pk=customer.status_id).prefetch_related("reasons")
+        )
+        field.widget = StatusSelect(
+            attrs=field.widget.attrs,
+            requirements={str(s.pk): (s.require_reason, s.require_date) for s in offered},
+        )
         field.queryset = status_choices(user).exclude(pk=customer.status_id)
-        field.choices = list(field.choices)
+        field.choices = [("", field.empty_label)] + [(s.pk, str(s)) for s in offered]
         field.queryset = Status.objects.restrict(user)
+        field.widget.attrs["data-status-select"] = "true"
+        # Preset reasons grouped by status; the page shows only the chosen status's.
+        self.preset_reasons = {
+            str(r.pk): (r.status_id, r.text) for s in offered for r in s.reasons.all()
+        }
+        preset = self.fields["preset_reason"]
+        preset.choices = [("", "Choose a preset reason…")] + [
+            (str(s), [(str(r.pk), r.text) for r in s.reasons.all()])
+            for s in offered
+            if s.reasons.all()
+        ]
+        preset.widget.attrs["data-preset-reasons"] = "true"
+        if not self.preset_reasons:
+            del self.fields["preset_reason"]
+
+    def clean(self):
+        cleaned = super().clean()
+        chosen = cleaned.get("preset_reason")
+        status = cleaned.get("status")
+        if chosen and status is not None:
+            status_id, text = self.preset_reasons[chosen]
+            if status_id != status.pk:
+                self.add_error("preset_reason", f"That reason is not one of “{status}”'s.")
+            elif not (cleaned.get("reason") or "").strip():
+                cleaned["reason"] = text
+            elif text not in cleaned["reason"]:
+                cleaned["reason"] = f"{text}: {cleaned['reason'].strip()}"
+        return cleaned
 
 
 class NotesForm(PatronForm):

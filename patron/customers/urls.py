@@ -21,6 +21,7 @@ urlpatterns = [
         name="group_schedule_cancel",
     ),
     path("<int:pk>/status/", overview.StatusChangeView.as_view(), name="status_change"),
+    path("<int:pk>/status/dialog/", overview.StatusDialogView.as_view(), name="status_dialog"),
     path("<int:pk>/status/cancel/", overview.StatusCancelView.as_view(), name="status_cancel"),
     path("<int:pk>/notes/", overview.NotesSaveView.as_view(), name="notes"),
     path("<int:pk>/contacts/add/", contacts.ContactEditView.as_view(), name="contact_add"),

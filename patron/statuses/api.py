@@ -9,11 +9,23 @@ from patron.statuses.filters import StatusFilterSet
 from patron.statuses.models import Status
 
 
+class ReasonsField(serializers.ListField):
+    """The status's preset reasons as a list of texts; a write replaces them all."""
+
+    def get_attribute(self, instance):
+        return [r.text for r in instance.reasons.all()] if instance.pk else []
+
+
 class StatusSerializer(PatronModelSerializer):
     """A status with every flag; `next_status` is a status id (or null)."""
 
     next_status = serializers.PrimaryKeyRelatedField(
         queryset=Status.objects.all(), allow_null=True, required=False
+    )
+    reasons = ReasonsField(
+        child=serializers.CharField(max_length=200),
+        required=False,
+        help_text="The preset reasons offered when a customer changes to this status, in order.",
     )
 
     class Meta:
@@ -54,6 +66,7 @@ class StatusSerializer(PatronModelSerializer):
             # Update requirements
             "require_reason",
             "require_date",
+            "reasons",
             "version",
             "created",
             "modified",
@@ -69,6 +82,7 @@ class StatusViewSet(PatronViewSet):
     serializer_class = StatusSerializer
     filterset_class = StatusFilterSet
     select_related = ("next_status",)
+    prefetch_related = ("reasons",)
 
     writes = ServiceWrites(
         create=services.status_create,

@@ -51,7 +51,7 @@ SECTIONS = [
             "final_calls_ignore_billable_status",
         ],
     ),
-    ("Update requirements", ["require_reason", "require_date"]),
+    ("Update requirements", ["require_reason", "require_date", "preset_reasons"]),
 ]
 
 
@@ -64,10 +64,17 @@ class StatusForm(PatronModelForm):
         label="Display class",
         help_text="The colour of this status's badge in lists and on the overview.",
     )
+    preset_reasons = forms.CharField(
+        required=False,
+        label="Preset reasons",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="One per line, in the order staff see them when they change a customer "
+        "to this status; they can still type their own.",
+    )
 
     class Meta:
         model = Status
-        fields = [name for _, names in SECTIONS for name in names]
+        fields = [name for _, names in SECTIONS for name in names if name != "preset_reasons"]
         widgets = {"override_invoice_message": forms.Textarea(attrs={"rows": 2})}
         labels = {
             "name": "Status",
@@ -98,10 +105,28 @@ class StatusForm(PatronModelForm):
             # still validates as a choice, so the model's own rule explains the refusal.
             own = str(self.instance.pk)
             next_status.widget.choices = [c for c in next_status.choices if str(c[0]) != own]
+        if self.instance.pk:
+            self.fields["preset_reasons"].initial = "\n".join(
+                r.text for r in self.instance.reasons.all()
+            )
         current = self.instance.display_class
         if current and current not in dict(DISPLAY_CLASSES):
             # A class set through the API stays selectable instead of being wiped.
             self.fields["display_class"].choices = [*DISPLAY_CLASSES, (current, current)]
+
+    def clean_preset_reasons(self):
+        from patron.core.errors import ValidationError
+        from patron.statuses.services import clean_reasons
+
+        try:
+            return clean_reasons((self.cleaned_data.get("preset_reasons") or "").splitlines())
+        except ValidationError as exc:
+            raise forms.ValidationError(exc.messages) from None
+
+    @property
+    def service_data(self) -> dict:
+        """The model fields and the preset reasons, as the status services take them."""
+        return {**self.model_data, "reasons": self.cleaned_data["preset_reasons"]}
 
     @property
     def sections(self):

@@ -150,3 +150,21 @@ class Status(PatronModel):
         if current == self.pk:
             return [*names, self.name]
         return []
+
+
+class StatusReason(models.Model):
+    """A reason staff can pick when they change a customer to this status
+    ("Three invoices unpaid"); edited on the status's page, one per line."""
+
+    status = models.ForeignKey(Status, on_delete=models.CASCADE, related_name="reasons")
+    text = models.CharField(max_length=200)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["status", "position", "id"]
+        constraints = [
+            models.UniqueConstraint("status", Lower("text"), name="status_reason_text_ci_unique")
+        ]
+
+    def __str__(self):
+        return self.text

@@ -113,13 +113,13 @@ class StatusEditView(ObjectEditView):
         )
 
     def create(self, form):
-        return services.status_create(actor=self.actor, data=form.model_data)
+        return services.status_create(actor=self.actor, data=form.service_data)
 
     def update(self, instance, form, expected_version):
         return services.status_update(
             actor=self.actor,
             status=instance,
-            data=form.model_data,
+            data=form.service_data,
             expected_version=expected_version,
         )
 

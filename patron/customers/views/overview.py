@@ -89,6 +89,9 @@ def card_context(request, customer, **extra) -> dict:
             default = default_new_group_set(context["group_sets"])
             context["default_group_set"] = default.pk if default else None
         context["status_form"] = StatusChangeForm(user=user, customer=customer)
+        context["status_dialog_form"] = StatusChangeForm(
+            user=user, customer=customer, prefix="change"
+        )
         context["notes_form"] = NotesForm(
             initial={"notes": customer.notes, "version": customer.version}
         )
@@ -268,10 +271,19 @@ class GroupScheduleCancelView(CardActionView):
 
 
 class StatusChangeView(CardActionView):
+    """Change the status from the status card; the page reloads once it changed."""
+
     card_template = "customers/_status_card.html"
+    form_prefix = None
+    form_context = "status_form"
+
+    def status_form(self, customer, data=None):
+        return StatusChangeForm(
+            data, user=self.request.user, customer=customer, prefix=self.form_prefix
+        )
 
     def act(self, actor, customer, data):
-        form = StatusChangeForm(data, user=self.request.user, customer=customer)
+        form = self.status_form(customer, data)
         if not form.is_valid():
             raise ValidationError({field: list(errors) for field, errors in form.errors.items()})
         services.customer_status_change(
@@ -283,20 +295,37 @@ class StatusChangeView(CardActionView):
         )
 
     def error_context(self, customer, data, exc):
-        form = StatusChangeForm(data, user=self.request.user, customer=customer)
+        form = self.status_form(customer, data)
         form.is_valid()
         if hasattr(exc, "error_dict"):
             for field, field_messages in exc.message_dict.items():
                 for message in field_messages:
                     if message not in form.errors.get(field, []):
                         form.add_error(field if field in form.fields else None, message)
-        return {"status_form": form, "status_form_open": True}
+        return {self.form_context: form, "status_form_open": True}
 
     def post(self, request, pk):
         response = super().post(request, pk)
         if request.htmx and response.get("HX-Trigger"):
             # The top row and badges show the status too: reload the whole page.
             response["HX-Refresh"] = "true"
+        return response
+
+
+class StatusDialogView(StatusChangeView):
+    """The same change from the header's "Change status" dialog: a wrong submit
+    answers with the dialog's form, one message under each field."""
+
+    card_template = "customers/_status_dialog_form.html"
+    form_prefix = "change"
+    form_context = "status_dialog_form"
+
+    def post(self, request, pk):
+        response = super().post(request, pk)
+        if request.htmx and not response.get("HX-Trigger"):
+            # Errors (or a conflict) are shown in the dialog, not the card.
+            response["HX-Retarget"] = "#status-dialog-form"
+            response["HX-Reswap"] = "outerHTML"
         return response
 
 
