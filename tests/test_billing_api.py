@@ -518,3 +518,12 @@ def test_billing_is_in_the_openapi_schema(api):
     assert set(schema["paths"]["/api/invoices/{id}/"]) == {"get"}
     pdf = schema["paths"]["/api/invoices/{id}/pdf/"]["get"]["responses"]["200"]
     assert "application/pdf" in pdf["content"]
+
+
+def test_a_restricted_user_sees_a_run_over_their_own_customers_only(api, staff, billed):
+    run = billed["run"]
+    assert api["owner"].get(f"/api/billing-runs/{run.pk}/").json()["gross_total"] == "108.00"
+    sam = token_client(restrict_to_north(staff, billed["ann"]))
+    mine = sam.get(f"/api/billing-runs/{run.pk}/").json()
+    assert (mine["invoice_count"], mine["gross_total"], mine["net_total"]) == (1, "54.00", "45.00")
+    assert mine["summary"] == {"restricted": True, "invoices": 1}

@@ -15,7 +15,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch
+from django.db.models import Count, Prefetch, Sum
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -253,6 +253,27 @@ class BillingRunSerializer(PatronModelSerializer):
     @extend_schema_field(OpenApiTypes.URI)
     def get_job_url(self, run) -> str | None:
         return _job_url(self.context.get("request"), run.job_id) if run.job_id else None
+
+    def to_representation(self, run):
+        data = super().to_representation(run)
+        user = getattr(self.context.get("request"), "user", None)
+        if getattr(user, "has_customer_restriction", False):
+            # Staff restricted to groups see the run over their own customers only, as
+            # on the run's page: never the installation's takings.
+            totals = (
+                Invoice.objects.restrict(user)
+                .filter(run=run)
+                .aggregate(n=Count("id"), net=Sum("net"), tax=Sum("tax"), gross=Sum("gross"))
+            )
+            data.update(
+                customers_billed=totals["n"],
+                invoice_count=totals["n"],
+                net_total=str(to_money(totals["net"] or 0)),
+                tax_total=str(to_money(totals["tax"] or 0)),
+                gross_total=str(to_money(totals["gross"] or 0)),
+                summary={"restricted": True, "invoices": totals["n"]},
+            )
+        return data
 
 
 def _job_url(request, job_id: int) -> str:
