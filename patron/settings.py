@@ -116,6 +116,7 @@ INSTALLED_APPS = [
     "patron.catalogue",
     "patron.subscriptions",
     "patron.billing",
+    "patron.dashboard",
     "patron.ops",
 ]
 

@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from patron.bulk import urls as bulk_urls
+from patron.dashboard.views import HomeView
 from patron.jobs import urls as jobs_urls
 
 
@@ -18,7 +19,7 @@ class FaviconView(RedirectView):
 
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="customers:list"), name="home"),
+    path("", HomeView.as_view(), name="home"),
     path("favicon.ico", FaviconView.as_view(), name="favicon"),
     path("accounts/", include("patron.accounts.urls")),
     path("customers/", include("patron.customers.urls")),
