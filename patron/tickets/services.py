@@ -115,6 +115,24 @@ def ticket_reopen(*, actor: Actor, ticket: Ticket, expected_version: int | None 
     )
 
 
+def ticket_take(*, actor: Actor, ticket: Ticket, expected_version: int | None = None) -> Ticket:
+    """Assign an open ticket to the actor ("Take" on a department queue)."""
+    user = actor.user
+    if user is None or not user.pk:
+        raise ValidationError({"assignee": "Only a person can take a ticket."})
+    if ticket.is_closed:
+        raise ValidationError({"assignee": f"Ticket {ticket} is closed."})
+    if ticket.assignee_id == user.pk:
+        return ticket
+    return ticket_update(
+        actor=actor,
+        ticket=ticket,
+        data={"assignee": user},
+        expected_version=expected_version,
+        message=f"Took ticket {ticket}",
+    )
+
+
 def ticket_comment(*, actor: Actor, ticket: Ticket, body: str) -> TicketComment:
     """Add a comment to a ticket."""
     require_perm(actor, TicketComment, "add")

@@ -17,4 +17,5 @@ urlpatterns = [
     path("<int:pk>/comments/", ticket.TicketCommentView.as_view(), name="comment"),
     path("<int:pk>/close/", ticket.TicketCloseView.as_view(), name="close"),
     path("<int:pk>/reopen/", ticket.TicketReopenView.as_view(), name="reopen"),
+    path("<int:pk>/take/", ticket.TicketTakeView.as_view(), name="take"),
 ]

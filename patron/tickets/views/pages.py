@@ -9,6 +9,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
+from django.utils.timesince import timesince
 
 from patron.core.tables import Column
 from patron.core.views import ObjectListView, PatronView
@@ -105,8 +106,16 @@ class ClosedTicketReportView(ObjectListView):
         return super().get_base_queryset().closed()
 
 
+def age_label(created, now=None) -> str:
+    """How long a ticket has been open, in its largest unit: "3 hours", "2 days"."""
+    return timesince(created, now or timezone.now(), depth=1)
+
+
 def _queue_context(user, tickets, tasks, notes) -> dict:
     tickets = list(tickets.select_related("customer", "department", "assignee")[: QUEUE_LIMIT + 1])
+    now = timezone.now()
+    for ticket in tickets:
+        ticket.age_label = age_label(ticket.created, now)
     tasks = list(tasks.select_related("customer", "department", "assignee")[: QUEUE_LIMIT + 1])
     return {
         "tickets": tickets[:QUEUE_LIMIT],

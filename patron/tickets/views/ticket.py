@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.contenttypes.models import ContentType
-from django.http import HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 
@@ -141,6 +141,42 @@ class TicketReopenView(TicketStatusActionView):
 
     def act(self, ticket):
         return services.ticket_reopen(actor=self.actor, ticket=ticket)
+
+
+class TicketTakeView(PatronView):
+    """ "Take" on a queue: the ticket is assigned to me. From htmx the row comes back
+    saying "Yours"; from a plain form, back to the queue with a message."""
+
+    model = Ticket
+    required_action = "change"
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        from patron.tickets.views.pages import age_label
+
+        ticket = load_ticket(request, pk, "change")
+        try:
+            ticket = services.ticket_take(actor=self.actor, ticket=ticket)
+        except (ValidationError, ConflictError) as exc:
+            text = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+            if request.htmx:
+                return HttpResponse(text, status=409, content_type="text/plain")
+            messages.error(request, text)
+        else:
+            if request.htmx:
+                ticket.age_label = age_label(ticket.created)
+                return TemplateResponse(
+                    request,
+                    "tickets/_queue_ticket_row.html",
+                    {
+                        "ticket": ticket,
+                        "can_change_ticket": True,
+                        "show_department": request.POST.get("show_department") == "1",
+                        "next_url": safe_next(request, ""),
+                    },
+                )
+            messages.success(request, f"Ticket {ticket} is yours.")
+        return HttpResponseRedirect(safe_next(request, ticket.get_absolute_url()))
 
 
 class TicketEditView(ObjectEditView):
