@@ -1,13 +1,15 @@
 """The SQL that builds and maintains the customer search index.
 
 One row per customer in `search_customer_text`: `text` holds the account
-number, external reference, name, company name, service and billing address
-and every contact's name and email, one per line, folded (lower case, accents
-removed: "Müller" is stored "muller", so "Muller", "MÜLLER" and "müller" all
-find it); `phones` holds the digits of every contact's phone, mobile and fax
-(E.164 without the "+", or the digits of a number kept as written). Triggers
-on the customer and contact tables keep the row current, whatever writes them
-(services, bulk jobs, imports, raw SQL).
+number, external reference, name, company name, service and billing address,
+every contact's name and email and the values of the customer's text custom
+fields (`custom_fields` keys whose definition has type "text"), one per line,
+folded (lower case, accents removed: "Müller" is stored "muller", so
+"Muller", "MÜLLER" and "müller" all find it); `phones` holds the digits of
+every contact's phone, mobile and fax (E.164 without the "+", or the digits
+of a number kept as written). Triggers on the customer and contact tables
+keep the row current, whatever writes them (services, bulk jobs, imports,
+raw SQL).
 
 - PostgreSQL: a plain table with pg_trgm GIN indexes on both columns, so
   `LIKE '%fragment%'` is an index lookup; folded by `search_fold()`
@@ -22,9 +24,11 @@ on the customer and contact tables keep the row current, whatever writes them
   diacritics itself). A customer written from a connection without it (the
   sqlite3 shell) fails with "no such function: patron_fold".
 
-Migration 0002 runs these statements (0001 ran the first version, frozen in
-migrations/_sql_0001.py); a later change needs a new migration that drops
-and recreates what changed.
+Migration 0003 runs these statements (0001 and 0002 ran earlier versions,
+frozen in migrations/_sql_0001.py and _sql_0002.py); a later change needs a
+new migration that drops and recreates what changed. A custom field's type
+cannot change and a field cannot be deleted while customers hold values for
+it, so the definitions a row was indexed with stay true.
 """
 
 TABLE = "search_customer_text"
@@ -41,6 +45,9 @@ CUSTOMER_COLUMNS = (
     "billing_city",
     "billing_postcode",
 )
+# The customer columns whose change re-indexes the row: the text above, and the
+# custom field values.
+TRIGGER_COLUMNS = (*CUSTOMER_COLUMNS, "custom_fields")
 CONTACT_COLUMNS = ("name", "email", "phone", "mobile", "fax", "customer_id")
 PHONE_COLUMNS = ("phone", "mobile", "fax")
 # What a number may hold besides digits: E.164's "+", and a number kept as written.
@@ -52,9 +59,16 @@ PG_FIELDS = ", ".join(f"nullif(c.{col}, '')" for col in CUSTOMER_COLUMNS)
 PG_PHONES = ", ".join(
     f"nullif(translate({col}, '{PHONE_PUNCTUATION}', ''), '')" for col in PHONE_COLUMNS
 )
+# The values of the customer's text custom fields, one per line. Braces doubled:
+# the rows below are templates filled with str.format().
+PG_CUSTOM_TEXT = """(
+        SELECT string_agg(nullif(j.value, ''), E'\\n' ORDER BY j.key)
+        FROM jsonb_each_text(CASE WHEN jsonb_typeof(c.custom_fields) = 'object'
+                                  THEN c.custom_fields ELSE '{{}}'::jsonb END) j
+        JOIN customfields_customfield f ON f.key = j.key AND f.field_type = 'text')"""
 PG_ROWS = f"""
     SELECT c.id,
-           search_fold(concat_ws(E'\\n', {PG_FIELDS}, k.names)),
+           search_fold(concat_ws(E'\\n', {PG_FIELDS}, k.names, {PG_CUSTOM_TEXT})),
            coalesce(k.phones, '')
     FROM customers_customer c
     LEFT JOIN (
@@ -136,8 +150,8 @@ PG_TRIGGERS = [
     """CREATE TRIGGER search_customers_del AFTER DELETE ON customers_customer
         REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT
         EXECUTE FUNCTION search_customers_deleted()""",
-    f"""CREATE TRIGGER search_customer_upd AFTER UPDATE OF {", ".join(CUSTOMER_COLUMNS)}
-        ON customers_customer FOR EACH ROW WHEN ({_changed(CUSTOMER_COLUMNS)})
+    f"""CREATE TRIGGER search_customer_upd AFTER UPDATE OF {", ".join(TRIGGER_COLUMNS)}
+        ON customers_customer FOR EACH ROW WHEN ({_changed(TRIGGER_COLUMNS)})
         EXECUTE FUNCTION search_customer_updated()""",
     """CREATE TRIGGER search_contacts_ins AFTER INSERT ON customers_contact
         REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT
@@ -208,11 +222,19 @@ def _sqlite_digits(column: str) -> str:
 
 
 SQLITE_PHONES = " || ' ' || ".join(_sqlite_digits(f"k.{col}") for col in PHONE_COLUMNS)
+# The values of the customer's text custom fields, one per line (NULL when none).
+SQLITE_CUSTOM_TEXT = """(
+        SELECT group_concat(j.value, char(10))
+        FROM json_each(coalesce(CASE WHEN json_valid(c.custom_fields) THEN
+            CASE WHEN json_type(c.custom_fields) = 'object' THEN c.custom_fields END END, '{{}}')) j
+        JOIN customfields_customfield f ON f.key = j.key AND f.field_type = 'text'
+        WHERE j.type = 'text' AND j.value != '')"""
 SQLITE_ROW = f"""
     SELECT c.id,
            patron_fold({SQLITE_TEXT} || coalesce(char(10) || (
                SELECT group_concat(k.name || char(10) || k.email, char(10))
-               FROM customers_contact k WHERE k.customer_id = c.id), '')),
+               FROM customers_contact k WHERE k.customer_id = c.id), '')
+               || coalesce(char(10) || {SQLITE_CUSTOM_TEXT}, '')),
            coalesce((
                SELECT group_concat({SQLITE_PHONES}, ' ')
                FROM customers_contact k WHERE k.customer_id = c.id), '')
@@ -233,7 +255,7 @@ SQLITE_TRIGGERS = [
     f"""CREATE TRIGGER search_customer_ins AFTER INSERT ON customers_customer BEGIN
         {_sqlite_refresh("NEW.id")}
     END""",
-    f"""CREATE TRIGGER search_customer_upd AFTER UPDATE OF {", ".join(CUSTOMER_COLUMNS)}
+    f"""CREATE TRIGGER search_customer_upd AFTER UPDATE OF {", ".join(TRIGGER_COLUMNS)}
         ON customers_customer BEGIN
         {_sqlite_refresh("NEW.id")}
     END""",
@@ -265,7 +287,8 @@ SQLITE_DROP_TRIGGERS = [
 ]
 SQLITE_DROP = [*SQLITE_DROP_TRIGGERS, f"DROP TABLE IF EXISTS {TABLE}"]
 SQLITE_ROWS = f"""
-    SELECT c.id, patron_fold({SQLITE_TEXT} || coalesce(char(10) || k.names, '')),
+    SELECT c.id, patron_fold({SQLITE_TEXT} || coalesce(char(10) || k.names, '')
+                             || coalesce(char(10) || {SQLITE_CUSTOM_TEXT}, '')),
            coalesce(k.phones, '')
     FROM customers_customer c
     LEFT JOIN (

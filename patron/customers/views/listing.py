@@ -7,13 +7,14 @@ from django.core.paginator import Paginator
 from django.db import connection
 from django.urls import NoReverseMatch, reverse
 from django.utils.functional import cached_property
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from patron.core.tables import Column, badge, badges, status_badge
 from patron.core.views import ObjectListView
 from patron.customers.filters import CustomerFilterSet
 from patron.customers.models import Customer
 from patron.customers.selection import filter_pairs
+from patron.search.matches import describe as describe_matches
 from patron.segments.language import quote_value
 
 # Query-string keys that choose the page and order, not the customers.
@@ -109,6 +110,19 @@ class CappedPaginator(Paginator):
         return self._get_page(rows[bottom:top], number, self)
 
 
+def plain_search(query: str) -> str:
+    """The searched text when the query is one plain search (a name, a phone),
+    else "": only then can the results say what each row matched."""
+    from patron.segments.language.errors import SegmentError
+    from patron.segments.language.syntax import Term, parse
+
+    try:
+        tree = parse(query)
+    except SegmentError:  # the filter reports it as an error
+        return ""
+    return tree.value if isinstance(tree, Term) and tree.field is None else ""
+
+
 class CustomerListView(ObjectListView):
     model = Customer
     filterset_class = CustomerFilterSet
@@ -161,10 +175,16 @@ class CustomerListView(ObjectListView):
         context = super().get_context_data(**kwargs)
         page = [obj for obj, _ in context["rows"]]
         dynamic = dynamic_groups_of([c.pk for c in page], user=self.request.user)
+        search = plain_search(self.request.GET.get("q", ""))
+        matched = describe_matches(page, search, user=self.request.user) if search else {}
         for obj, cells in context["rows"]:
             cells[4] = badges([*obj.groups.all(), *dynamic.get(obj.pk, [])])
             if obj.archived:
                 cells[1] = format_html("{} {}", cells[1], badge("Archived", "#6c757d"))
+            if obj.pk in matched:
+                # What the search found, when the name and account number do not show it.
+                lines = format_html_join("", "{}", ((m.html(),) for m in matched[obj.pk]))
+                cells[1] = format_html("{}{}", cells[1], lines)
         filterset = context["filterset"]
         equivalent = filterset.equivalent_query() if filterset.is_valid() else ""
         filters = filter_pairs(self.request.GET)

@@ -1,7 +1,8 @@
 """Search without regard to accents; company name, external reference and fax indexed.
 
 The index text is stored folded (lower case, accents removed) and the
-searched text is folded the same way (patron/search/sql.py): PostgreSQL's
+searched text is folded the same way (patron/search/sql.py, frozen as it was then in
+migrations/_sql_0002.py): PostgreSQL's
 `unaccent` through `search_fold()`, SQLite through `patron_fold()`. The
 triggers are recreated for the new columns and every customer re-indexed.
 """
@@ -16,16 +17,16 @@ def _run(schema_editor, sql, kinds):
 
 
 def forwards(apps, schema_editor):
-    from patron.search import sql
     from patron.search.migrations import _sql_0001
+    from patron.search.migrations import _sql_0002 as sql
 
     _run(schema_editor, _sql_0001, ["drop_triggers"])
     _run(schema_editor, sql, ["create", "triggers", "rebuild"])
 
 
 def backwards(apps, schema_editor):
-    from patron.search import sql
     from patron.search.migrations import _sql_0001
+    from patron.search.migrations import _sql_0002 as sql
 
     _run(schema_editor, sql, ["drop_triggers"])
     _run(schema_editor, _sql_0001, ["create", "triggers", "rebuild"])
