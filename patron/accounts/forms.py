@@ -79,7 +79,7 @@ class UserForm(PatronModelForm):
             "is_active": "An inactive user cannot sign in and their API tokens stop working; "
             "their history stays.",
             "restricted_groups": "Leave empty to see every customer. When set, this user sees "
-            "only customers in these groups and their subgroups. Ctrl-click to pick several.",
+            "only customers in these groups and their subgroups.",
         }
 
     def __init__(self, *args, user, **kwargs):
@@ -94,7 +94,11 @@ class UserForm(PatronModelForm):
         self.fields["restricted_groups"].label_from_instance = lambda g: (
             f"{g.group_set.name}: {'— ' * g.depth}{g.name}"
         )
-        self.fields["restricted_groups"].widget.attrs["size"] = 6
+        # The chosen groups as removable chips and an "add group" select; without
+        # JavaScript, a checkbox per group. Never a Ctrl-click list.
+        self.fields["restricted_groups"].widget = GroupChipsWidget(
+            choices=self.fields["restricted_groups"].widget.choices
+        )
         self.fields["restricted_groups"].label = "Restricted to customer groups"
         if self.instance.pk:
             del self.fields["password1"], self.fields["password2"]
@@ -123,6 +127,19 @@ class UserForm(PatronModelForm):
         if one and two and one != two:
             self.add_error("password2", "The two passwords do not match.")
         return cleaned
+
+
+class GroupChipsWidget(forms.CheckboxSelectMultiple):
+    """Checkboxes, shown by patron.js as chips with an "add group" select."""
+
+    template_name = "accounts/widgets/group_chips.html"
+    # Not "checkbox": the form lays it out as a labelled field, not a single tick box.
+    input_type = "group-chips"
+
+    def create_option(self, *args, **kwargs):
+        option = super().create_option(*args, **kwargs)
+        option["type"] = "checkbox"
+        return option
 
 
 class SetPasswordForm(PatronForm):

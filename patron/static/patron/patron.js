@@ -121,4 +121,59 @@
   }
   initStatusForms(document);
   document.addEventListener("htmx:afterSwap", function (event) { initStatusForms(event.target.parentNode || document); });
+
+  // Group chips (the user form): the checked boxes as removable chips plus an
+  // "add group" select; the checkboxes stay the form's value, so nothing is lost.
+  function chipControl(control) {
+    var chips = control.querySelector("[data-chips]");
+    var add = control.querySelector("[data-chip-add]");
+    var boxes = control.querySelectorAll("input[type=checkbox]");
+    function labelOf(box) {
+      var label = control.querySelector("label[for='" + box.id + "']") || box.parentNode;
+      return label.textContent.replace(/\s+/g, " ").trim();
+    }
+    function render() {
+      chips.innerHTML = "";
+      while (add.options.length > 1) add.remove(1);
+      var none = true;
+      Array.prototype.forEach.call(boxes, function (box) {
+        var text = labelOf(box);
+        if (box.checked) {
+          none = false;
+          var chip = document.createElement("span");
+          chip.className = "patron-chip";
+          chip.setAttribute("data-testid", "group-chip");
+          chip.appendChild(document.createTextNode(text));
+          var remove = document.createElement("button");
+          remove.type = "button";
+          remove.setAttribute("aria-label", "Remove " + text);
+          remove.textContent = "×";
+          remove.addEventListener("click", function () {
+            box.checked = false;
+            render();
+            add.focus();
+          });
+          chip.appendChild(remove);
+          chips.appendChild(chip);
+        } else {
+          add.add(new Option(text, box.value));
+        }
+      });
+      if (none) {
+        var empty = document.createElement("span");
+        empty.className = "text-secondary small";
+        empty.textContent = "No groups: sees every customer.";
+        chips.appendChild(empty);
+      }
+    }
+    add.addEventListener("change", function () {
+      Array.prototype.forEach.call(boxes, function (box) {
+        if (box.value === add.value) box.checked = true;
+      });
+      add.value = "";
+      render();
+    });
+    render();
+  }
+  Array.prototype.forEach.call(document.querySelectorAll("[data-chip-control]"), chipControl);
 })();
