@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib.humanize.templatetags.humanize import intcomma
+from django.db.models import Q
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
@@ -19,7 +22,13 @@ from patron.customers.models import Customer
 from patron.segments import services
 from patron.segments.filters import SegmentFilterSet
 from patron.segments.forms import SegmentForm
-from patron.segments.language import Compiler, SegmentError, explain, segment_queryset
+from patron.segments.language import (
+    Compiler,
+    SegmentError,
+    explain,
+    quote_value,
+    segment_queryset,
+)
 from patron.segments.language.compiler import match_columns
 from patron.segments.models import Segment
 from patron.segments.selectors import measure
@@ -73,6 +82,20 @@ def _can(user, segment, action) -> bool:
     )
 
 
+def segment_links(segment) -> dict:
+    """The customer list, a bulk action and an export of the segment's customers: each
+    page reads `q` the way the list passes it (patron/customers/selection.py)."""
+    from patron.customers.views.listing import url_or_empty
+
+    query = "?" + urlencode({"q": segment.query})
+    bulk, export = url_or_empty("jobs:bulk"), url_or_empty("imports:export")
+    return {
+        "list_url": reverse("customers:list") + query,
+        "bulk_url": bulk + query if bulk else "",
+        "export_url": export + query if export else "",
+    }
+
+
 class SegmentDetailView(PatronView):
     model = Segment
 
@@ -97,6 +120,7 @@ class SegmentDetailView(PatronView):
                 "sample_size": SAMPLE_SIZE,
                 "can_change": _can(request.user, segment, "change"),
                 "can_delete": _can(request.user, segment, "delete"),
+                **segment_links(segment),
             },
         )
 
@@ -125,6 +149,14 @@ class SegmentEditView(ObjectEditView):
             expected_version=expected_version,
         )
 
+    def render(self, form, instance, status=200):
+        """The form, with the query's count or its one error drawn in the preview."""
+        response = super().render(form, instance, status)
+        text = form["query"].value() or ""
+        field_error = form.errors.get("query", [""])[0] if form.is_bound else ""
+        response.context_data["preview"] = preview_context(text, self.request.user, field_error)
+        return response
+
     def delete_url(self, instance):
         if instance and _can(self.request.user, instance, "delete"):
             return reverse("segments:delete", args=[instance.pk])
@@ -142,19 +174,96 @@ class SegmentDeleteView(ObjectDeleteView):
         services.segment_delete(actor=self.actor, segment=obj)
 
 
+class SegmentHelpView(PatronView):
+    """The query language on one page: fields, operators, the names this user may use
+    (live from the database, restricted like the compiler's own look-ups), examples."""
+
+    model = Customer
+
+    def get(self, request):
+        from patron.classes.models import CustomerClass
+        from patron.customfields.models import CustomField
+        from patron.departments.models import Department
+        from patron.groups.models import Group, GroupSet
+        from patron.segments import help as language_help
+        from patron.statuses.models import Status
+        from patron.tags.models import Tag
+
+        user = request.user
+        list_url = reverse("customers:list")
+
+        def names(model, **filters):
+            rows = model.objects.restrict(user).filter(**filters).order_by("name")
+            return [(row.name, quote_value(row.name)) for row in rows]
+
+        groups = (
+            Group.objects.restrict(user)
+            .select_related("group_set")
+            .order_by("group_set__position", "group_set__name", "group_set_id", "path")
+        )
+        if user.has_customer_restriction:
+            # Only the groups whose customers the user sees: their groups and those below.
+            within = Q(pk__in=[])
+            for path in user.restricted_paths:
+                within |= Q(path__startswith=path)
+            groups = groups.filter(within)
+        custom_fields = [
+            (field.key, field.label) for field in CustomField.objects.restrict(user).order_by("key")
+        ]
+        return TemplateResponse(
+            request,
+            "segments/help.html",
+            {
+                "title": "Segment query language",
+                "fields": language_help.FIELDS,
+                "operators": language_help.OPERATORS,
+                "dates": language_help.DATES,
+                "examples": [
+                    (e, f"{list_url}?{urlencode({'q': e.query})}") for e in language_help.EXAMPLES
+                ],
+                "tags": names(Tag),
+                "group_rows": [
+                    (g, quote_value(g.name), quote_value(g.group_set.name)) for g in groups
+                ],
+                "group_sets": names(GroupSet),
+                "statuses": names(Status, visible_in_backend=True),
+                "classes": names(CustomerClass),
+                "departments": names(Department),
+                "custom_fields": custom_fields,
+                "list_url": list_url,
+            },
+        )
+
+
+def preview_context(text: str, user, field_error: str = "") -> dict:
+    """How many customers `text` selects, or its error as the customer list shows it.
+
+    `field_error` is the form's own message for the query (an empty query on save),
+    shown in the same place when the query itself has no error to show.
+    """
+    from patron.customers.views.listing import error_context
+
+    context = {"query": text, "count": None, "error": None, "error_fix_target": "id_query"}
+    if text.strip():
+        try:
+            context["count"] = segment_queryset(text, user=user).count()
+        except SegmentError as exc:
+            context["error"] = exc
+            context.update(error_context(text, exc))
+    if context["error"] is None and field_error:
+        context["error"] = SegmentError(field_error)
+        context["count"] = None
+    context["query_error"] = context["error"]
+    return context
+
+
 class SegmentPreviewView(PatronView):
     """How many customers a query selects, or its error, while it is typed."""
 
     model = Segment
 
     def get(self, request):
-        text = request.GET.get("query", "")
-        context = {"query": text, "count": None, "error": None}
-        if text.strip():
-            try:
-                context["count"] = segment_queryset(text, user=request.user).count()
-            except SegmentError as exc:
-                context["error"] = exc
+        context = preview_context(request.GET.get("query", ""), request.user)
         # A query that cannot run is a 400 (the form's preview swaps it in all the same).
         status = 400 if context["error"] else 200
         return TemplateResponse(request, "segments/_preview.html", context, status=status)
