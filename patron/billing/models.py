@@ -111,8 +111,16 @@ class Invoice(models.Model):
     customer = models.ForeignKey(
         "customers.Customer", on_delete=models.PROTECT, related_name="invoices"
     )
+    # Indexed by invoice_run_customer (run, customer) only: a single-column index on run
+    # tempts PostgreSQL, whose statistics say a new run has no invoices yet, into
+    # scanning every invoice of the run for each line the run attaches.
     run = models.ForeignKey(
-        BillingRun, null=True, blank=True, on_delete=models.PROTECT, related_name="invoices"
+        BillingRun,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="invoices",
+        db_index=False,
     )
     issue_date = models.DateField(default=timezone.localdate)
     due_date = models.DateField()
@@ -236,7 +244,12 @@ class InvoiceLine(models.Model):
         "customers.Customer", on_delete=models.PROTECT, related_name="invoice_lines"
     )
     run = models.ForeignKey(
-        BillingRun, null=True, blank=True, on_delete=models.PROTECT, related_name="lines"
+        BillingRun,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="lines",
+        db_index=False,  # indexed by invoiceline_run
     )
     kind = models.CharField(max_length=10, choices=Kind.choices)
     customer_service = models.ForeignKey(
