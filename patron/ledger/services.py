@@ -413,21 +413,33 @@ def ledger_post_selected(
                 [book, kind, now_value, actor_user, actor.label[:200], batch_value]
                 + [source_type, book],
             )
-            added = (
-                f"(SELECT t.amount_minor FROM {temp} t "
-                f"WHERE t.customer_id = {balances}.customer_id)"
-            )
-            total = sql_from_minor(f"{sql_minor('amount')} + {added}")
-            last = (
-                f"(SELECT MAX(e.id) FROM {entries} e WHERE e.customer_id = "
-                f"{balances}.customer_id AND e.book = %s AND e.batch = %s)"
-            )
-            cursor.execute(
-                f"UPDATE {balances} SET amount = {total}, "
-                f"entry_count = entry_count + 1, last_entry_id = {last}, last_posted_at = %s "
-                f"WHERE book = %s AND customer_id IN (SELECT customer_id FROM {temp})",
-                [book, batch_value, now_value, book],
-            )
+            if pg:
+                # One join: each customer has exactly one entry in this batch.
+                total = sql_from_minor(f"{sql_minor('b.amount')} + t.amount_minor")
+                cursor.execute(
+                    f"UPDATE {balances} AS b SET amount = {total}, "
+                    "entry_count = b.entry_count + 1, last_entry_id = e.id, last_posted_at = %s "
+                    f"FROM {temp} t JOIN {entries} e ON e.customer_id = t.customer_id "
+                    "AND e.book = %s AND e.batch = %s AND e.posted_at = %s "
+                    "WHERE b.customer_id = t.customer_id AND b.book = %s",
+                    [now_value, book, batch_value, now_value, book],
+                )
+            else:
+                added = (
+                    f"(SELECT t.amount_minor FROM {temp} t "
+                    f"WHERE t.customer_id = {balances}.customer_id)"
+                )
+                total = sql_from_minor(f"{sql_minor('amount')} + {added}")
+                last = (
+                    f"(SELECT MAX(e.id) FROM {entries} e WHERE e.customer_id = "
+                    f"{balances}.customer_id AND e.book = %s AND e.batch = %s)"
+                )
+                cursor.execute(
+                    f"UPDATE {balances} SET amount = {total}, "
+                    f"entry_count = entry_count + 1, last_entry_id = {last}, last_posted_at = %s "
+                    f"WHERE book = %s AND customer_id IN (SELECT customer_id FROM {temp})",
+                    [book, batch_value, now_value, book],
+                )
         if not pg:
             cursor.execute(f"DROP TABLE {temp}")
     return count
