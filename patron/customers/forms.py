@@ -322,7 +322,7 @@ class StatusChangeForm(PatronForm):
             requirements={str(s.pk): (s.require_reason, s.require_date) for s in offered},
         )
         field.queryset = status_choices(user).exclude(pk=customer.status_id)
-        field.choices = [("", field.empty_label)] + [(s.pk, str(s)) for s in offered]
+        field.choices = [("", "Choose a status…")] + [(s.pk, str(s)) for s in offered]
         field.queryset = Status.objects.restrict(user)
         field.widget.attrs["data-status-select"] = "true"
         # Preset reasons grouped by status; the page shows only the chosen status's.

@@ -10,11 +10,17 @@
     button.setAttribute("aria-expanded", open ? "true" : "false");
     sidebar.classList.toggle("patron-sidebar-open", open);
     document.body.classList.toggle("patron-menu-open", open);
+    if (open) {
+      var first = sidebar.querySelector("a[aria-current], a.nav-link");
+      if (first) first.focus();
+    }
   }
   if (button && sidebar) {
     button.addEventListener("click", function () {
       setMenu(button.getAttribute("aria-expanded") !== "true");
     });
+    var close = document.getElementById("patron-menu-close");
+    if (close) close.addEventListener("click", function () { setMenu(false); button.focus(); });
     document.addEventListener("keydown", function (event) {
       if (event.key === "Escape" && button.getAttribute("aria-expanded") === "true") {
         setMenu(false);
