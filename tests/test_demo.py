@@ -57,28 +57,39 @@ def test_customers_joined_over_the_years_oldest_first():
         assert openings == [customer.created.date()]
 
 
-def test_customers_have_contacts_with_valid_uk_phone_numbers():
-    """Every customer has 1-2 contacts (a company up to 2); phones are valid E.164."""
+def test_customers_have_contacts_with_valid_phone_numbers_of_their_country():
+    """Every customer has 1-2 contacts (a company up to 2); phones are valid E.164, UK
+    ones at home and the country's own for the few customers abroad."""
     load_demo(customers=30)
 
     counts = [c.contacts.count() for c in Customer.objects.all()]
     assert min(counts) == 1
     assert max(counts) == 2
-    numbers = [n for c in Contact.objects.all() for n in (c.phone, c.mobile) if n]
-    assert numbers
-    for number in numbers:
+    calling = {"GB": 44, "DE": 49}
+    contacts = Contact.objects.select_related("customer")
+    numbers = [(c.customer.service_country, n) for c in contacts for n in (c.phone, c.mobile) if n]
+    assert numbers and {country for country, _ in numbers} == {"GB", "DE"}
+    for country, number in numbers:
         parsed = phonenumbers.parse(number, None)
-        assert number.startswith("+44")
+        assert parsed.country_code == calling[country], number
         assert phonenumbers.is_valid_number(parsed), number
     assert Contact.objects.filter(is_primary=True).count() == 30
 
 
-def test_customers_have_uk_addresses_with_coordinates():
-    """Service addresses are in Great Britain with a postcode and latitude/longitude."""
-    load_demo(customers=20)
+def test_customers_have_uk_addresses_with_coordinates_and_a_few_live_abroad():
+    """Service addresses are in Great Britain with a postcode and latitude/longitude, but
+    for one customer in 37 who lives abroad (with a region where the country has them)."""
+    load_demo(customers=120)
+    abroad = Customer.objects.exclude(service_country="GB")
+    # Customers 11, 48 and 85 of the 120.
+    assert sorted(abroad.values_list("service_country", "service_region")) == [
+        ("DE", "DE-BY"),
+        ("FR", ""),
+        ("US", "US-WA"),
+    ]
+    assert all(c.service_postcode and c.service_street for c in abroad)
 
-    for customer in Customer.objects.all():
-        assert customer.service_country == "GB"
+    for customer in Customer.objects.filter(service_country="GB"):
         assert customer.service_postcode
         assert customer.service_street
         assert 49 < customer.latitude < 59

@@ -10,7 +10,7 @@ from django.utils import timezone
 from patron.core.actor import Actor
 from patron.customers.models import Customer
 from patron.ops.defaults import ensure_defaults
-from patron.ops.demo import billing, customers, groups, lifecycle, lists, people, work
+from patron.ops.demo import abroad, billing, customers, groups, lifecycle, lists, people, work
 from patron.ops.demo.base import DemoSummary
 
 DEMO_SEED = 20260401
@@ -42,6 +42,7 @@ class DemoLoader:
         groups.make_groups(self)
         people.make_users(self)
         self.made = customers.make_customers(self)
+        abroad.move_abroad(self, self.made)
         lifecycle.spread_customer_since(self, self.made)
         # Billing draws from its own generator, so the parts around it stay as they were.
         if self.billing:
