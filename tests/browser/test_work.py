@@ -48,7 +48,7 @@ def test_billing_ticket_from_overview_to_queue_to_closed_report(browser_page, lo
 
     # Billing's queue, reached from the queue index, lists it; close it there.
     page.goto("/tickets/queue/")
-    page.get_by_role("link", name=re.compile("Billing")).first.click()
+    page.locator("main").get_by_role("link", name=re.compile("Billing")).first.click()
     expect(page.locator("h1")).to_have_text("Open work for Billing")
     queue_row = page.locator("tr", has_text=SUBJECT)
     expect(queue_row).to_contain_text("Ann Example")
