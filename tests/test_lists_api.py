@@ -159,7 +159,9 @@ def test_current_if_match_is_accepted(api, list_name):
 def test_status_serializer_has_every_field_and_next_status_as_id(api):
     suspended = Status.objects.get(name="Suspended")
     body = api["readonly"].get(f"{STATUSES}{suspended.pk}/").json()
-    assert set(body) == {f.name for f in Status._meta.concrete_fields}
+    # Every field, and the preset reasons (their own rows) as a list of texts.
+    assert set(body) == {f.name for f in Status._meta.concrete_fields} | {"reasons"}
+    assert body["reasons"] == []
     ceased = Status.objects.get(name="Ceased")
     assert (body["next_status"], body["next_status_days"]) == (ceased.pk, 30)
     assert {k: body[k] for k in ("availability", "display_class", "is_suspended")} == {
