@@ -116,6 +116,7 @@ INSTALLED_APPS = [
     "patron.catalogue",
     "patron.subscriptions",
     "patron.billing",
+    "patron.payments",
     "patron.dashboard",
     "patron.ops",
 ]
@@ -271,6 +272,8 @@ PATRON_INVOICE_PREFIX = env("PATRON_INVOICE_PREFIX", "INV-")
 PATRON_CREDIT_NOTE_PREFIX = env("PATRON_CREDIT_NOTE_PREFIX", "CN-")
 PATRON_INVOICE_DIGITS = env_int("PATRON_INVOICE_DIGITS", 6)
 PATRON_PAYMENT_TERMS_DAYS = env_int("PATRON_PAYMENT_TERMS_DAYS", 14)
+# Payments (docs/payments.md): how long an Idempotency-Key and its first response are kept.
+PATRON_IDEMPOTENCY_HOURS = env_int("PATRON_IDEMPOTENCY_HOURS", 24)
 PATRON_EXPORT_RETENTION_DAYS = env_int("PATRON_EXPORT_RETENTION_DAYS", 7)
 # The segment language's limits (docs/segments.md): brackets and `not` nested at most
 # this deep, and at most this many terms in one query.

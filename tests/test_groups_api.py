@@ -130,6 +130,7 @@ def test_group_list_and_retrieve_by_role(api, role, expected, actor):
         "personal_customers": False,
         "reseller": False,
         "payment_group": True,
+        "apply_member_credits": False,
         "segment": None,
         "is_dynamic": False,
         "archived": False,

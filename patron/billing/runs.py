@@ -345,6 +345,12 @@ def _analyze() -> None:
             cursor.execute("ANALYZE billing_invoice, billing_invoiceline")
 
 
+# Apps that act on a chunk's new invoices in its transaction (payments applies held
+# credit to them) register `hook(run, lo, hi, actor)` from their ready(): billing imports
+# none of them.
+AFTER_CHUNK: list = []
+
+
 def bill_chunk(run: BillingRun, plan: Plan, lo: int, hi: int, *, actor: Actor) -> tuple[int, int]:
     """Bill the customers with ids lo..hi; (lines, invoices) written. Call inside a
     transaction: everything of the chunk commits or rolls back together."""
@@ -390,6 +396,8 @@ def bill_chunk(run: BillingRun, plan: Plan, lo: int, hi: int, *, actor: Actor) -
             ),
             source_model=Invoice,
         )
+        for hook in AFTER_CHUNK:
+            hook(run, lo, hi, actor)
     return lines, invoices
 
 

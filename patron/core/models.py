@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from django.db import models, transaction
 from django.db.models import F
+from django.utils import timezone
 
 from patron.core.actor import Actor
 
@@ -99,3 +100,32 @@ class Sequence(models.Model):
             seq, _ = cls.objects.select_for_update().get_or_create(name=name)
             cls.objects.filter(pk=name).update(value=F("value") + count)
             return seq.value + 1
+
+
+class IdempotencyKey(models.Model):
+    """A money-moving request's `Idempotency-Key` (BIL-7), kept with the first response.
+
+    Written in the same transaction as the work it guards (`patron/core/idempotency.py`),
+    so two identical requests racing produce one payment: the second waits on the
+    unique (scope, key) index and then replays the first's response. `scope` is who
+    sent it ("user:12"), so two users' keys never meet. Kept `PATRON_IDEMPOTENCY_HOURS`.
+    """
+
+    scope = models.CharField(max_length=60)
+    key = models.CharField(max_length=200)
+    actor_label = models.CharField(max_length=200, blank=True)
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=500)
+    body_hash = models.CharField(max_length=64)
+    response_status = models.PositiveSmallIntegerField(default=0)
+    response_body = models.JSONField(default=dict, blank=True)
+    created = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = "idempotency key"
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "key"], name="idempotency_scope_key")
+        ]
+
+    def __str__(self):
+        return f"{self.key} ({self.method} {self.path})"

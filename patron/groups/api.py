@@ -120,6 +120,7 @@ class GroupSerializer(PatronModelSerializer):
             "personal_customers",
             "reseller",
             "payment_group",
+            "apply_member_credits",
             "segment",
             "is_dynamic",
             "archived",

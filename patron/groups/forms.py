@@ -63,6 +63,7 @@ class GroupForm(PatronModelForm):
             "personal_customers",
             "reseller",
             "payment_group",
+            "apply_member_credits",
             "segment",
         ]
         labels = {
@@ -98,7 +99,18 @@ class GroupForm(PatronModelForm):
             ("Group", [self[n] for n in ("group_set", "parent", "name", "description")]),
             ("Display", [self[n] for n in ("colour", "display_class", "position")]),
             ("Membership", [self["segment"]]),
-            ("Flags", [self[n] for n in ("personal_customers", "reseller", "payment_group")]),
+            (
+                "Flags",
+                [
+                    self[n]
+                    for n in (
+                        "personal_customers",
+                        "reseller",
+                        "payment_group",
+                        "apply_member_credits",
+                    )
+                ],
+            ),
         ]
 
 

@@ -106,6 +106,12 @@ class Group(PatronModel):
         default=False,
         help_text="Payments can be taken for the whole group; a customer is in at most one.",
     )
+    apply_member_credits = models.BooleanField(
+        "apply members' credits first",
+        default=False,
+        help_text="A payment group only: a group payment first applies each member's own "
+        "held credit to its open invoices (off: members' credits wait, docs/payments.md).",
+    )
     archived = models.BooleanField(default=False)
     was_used = models.BooleanField(
         default=False,

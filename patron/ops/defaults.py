@@ -1,7 +1,7 @@
 """The rows a freshly installed Patron holds, put back on demand.
 
-A new installation gets the default statuses and group set from its data
-migrations and the built-in roles after every migrate. `ensure_defaults()`
+A new installation gets the default statuses, group set and payment methods from
+its data migrations and the built-in roles after every migrate. `ensure_defaults()`
 creates whichever of them are missing from the same values
 (`patron/statuses/defaults.py`, `patron/groups/defaults.py`,
 `patron/accounts/roles.py`), for a database emptied since: tests that flush
@@ -16,6 +16,7 @@ from django.db import transaction
 from patron.accounts.roles import ensure_default_roles
 from patron.groups.defaults import DEFAULT_GROUP_SET
 from patron.groups.models import GroupSet
+from patron.payments.defaults import ensure_default_payment_methods
 from patron.statuses.defaults import DEFAULT_NEXT_STATUSES, DEFAULT_STATUSES
 from patron.statuses.models import Status
 
@@ -41,7 +42,8 @@ def ensure_default_group_set() -> None:
 
 @transaction.atomic
 def ensure_defaults() -> None:
-    """Create the default statuses, group set and roles if they are missing."""
+    """Create the default statuses, group set, payment methods and roles if missing."""
     ensure_default_statuses()
     ensure_default_group_set()
+    ensure_default_payment_methods()
     ensure_default_roles()
