@@ -324,6 +324,7 @@ def ledger_post_selected(
     book: str = Book.MONEY,
     source_model: type[models.Model] | None = None,
     batch: uuid.UUID | None = None,
+    reason: str = "",
 ) -> int:
     """Post one entry per customer that `select_sql` yields, set-based: a fixed number of
     statements however many customers (the billing run's invoices, a cashback run).
@@ -334,7 +335,9 @@ def ledger_post_selected(
     created if missing and locked in customer order first, as `ledger_post_many` does,
     and every entry's running balance and every balance row are worked out in whole
     minor units (`patron.core.money_sql`). Returns how many entries were posted.
-    Installation-wide: an actor restricted to groups is refused.
+    `reason` is kept on every entry (a cashback run's comment). An actor restricted
+    to groups is refused, with nothing posted, unless every selected customer is one
+    they may change (a cashback run selects only those).
     """
     from django.db import connection
 
@@ -343,8 +346,7 @@ def ledger_post_selected(
     rule = KIND_RULES.get(kind)
     if rule is None or rule[0] != book:
         raise ValidationError({"kind": f"“{kind}” entries do not belong in the {book} book."})
-    if actor.user is not None and getattr(actor.user, "has_customer_restriction", False):
-        raise PermissionDenied("A set-based posting covers every customer; yours are restricted.")
+    restricted = actor.user is not None and getattr(actor.user, "has_customer_restriction", False)
     sign = rule[1]
     pg = connection.vendor == "postgresql"
     batch = batch or uuid.uuid4()
@@ -374,6 +376,17 @@ def ledger_post_selected(
             list(params),
         )
         count = max(cursor.rowcount, 0)
+        if restricted:
+            reach, reach_params = (
+                Customer.objects.restrict(actor, "change").values("pk").query.sql_with_params()
+            )
+            cursor.execute(
+                f"SELECT COUNT(*) FROM {temp} WHERE customer_id NOT IN ({reach})", reach_params
+            )
+            if cursor.fetchone()[0]:
+                raise PermissionDenied(
+                    "A posting names customers outside your groups; nothing was posted."
+                )
         cursor.execute(
             f"SELECT COUNT(*) FROM {temp} WHERE amount_minor = 0"
             + (f" OR amount_minor {'<' if sign > 0 else '>'} 0" if sign else "")
@@ -407,10 +420,10 @@ def ledger_post_selected(
                 "effective_date, posted_at, description, reason, actor_user_id, actor_label, "
                 "batch, source_type_id, source_id, reverses_id) "
                 f"SELECT t.customer_id, %s, %s, {amount}, {running}, "
-                "t.effective_date, %s, t.description, '', %s, %s, %s, %s, t.source_id, NULL "
+                "t.effective_date, %s, t.description, %s, %s, %s, %s, %s, t.source_id, NULL "
                 f"FROM {temp} t JOIN {balances} b ON b.customer_id = t.customer_id "
                 "AND b.book = %s ORDER BY t.customer_id",
-                [book, kind, now_value, actor_user, actor.label[:200], batch_value]
+                [book, kind, now_value, reason, actor_user, actor.label[:200], batch_value]
                 + [source_type, book],
             )
             if pg:
