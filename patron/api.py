@@ -24,6 +24,7 @@ from patron.imports.api import CustomerImportViewSet, ExportViewSet, PhoneListVi
 from patron.jobs.api import JobViewSet
 from patron.ledger.api import CustomerLedgerViewSet
 from patron.notes.api import NoteViewSet
+from patron.payments.api import GroupPaymentViewSet, PaymentViewSet
 from patron.segments.api import SegmentViewSet
 from patron.statuses.api import StatusViewSet
 from patron.subscriptions.api import CustomerServiceViewSet
@@ -64,6 +65,7 @@ router.register(
 router.register("usage-charges", UsageChargeViewSet, basename="usagecharge")
 router.register("billing-runs", BillingRunViewSet, basename="billingrun")
 router.register("invoices", InvoiceViewSet, basename="invoice")
+router.register("payments", PaymentViewSet, basename="payment")
 # The bulk actions answer under /api/jobs/ beside the jobs they start (bulk/, bulk/preview/,
 # bulk-tag/, <id>/undo/). A router takes one viewset per name: this one keeps theirs
 # (job-bulk, job-undo, …).
@@ -96,6 +98,11 @@ urlpatterns = [
         "customers/<int:customer_pk>/ledger/",
         CustomerLedgerViewSet.as_view({"get": "list", "post": "create"}),
         name="customer-ledger",
+    ),
+    path(
+        "groups/<int:group_id>/payments/",
+        GroupPaymentViewSet.as_view({"get": "list", "post": "create"}),
+        name="group-payments",
     ),
     path("", include(router.urls)),
     path("", include(bulk_router.urls)),

@@ -70,6 +70,8 @@ from patron.jobs.models import Job
 from patron.jobs.services import job_enqueue, job_run
 from patron.notes.models import Note
 from patron.ops.demo import load_demo
+from patron.payments.models import Payment, PaymentMethod
+from patron.payments.services import payment_record
 from patron.segments import services as segment_services
 from patron.segments.models import Segment
 from patron.statuses.models import Status
@@ -289,6 +291,13 @@ def build_world(users) -> World:
     preview_job = job_enqueue(
         actor=actor, kind="billing.preview", params={"billing_date": NEXT_BILLING.isoformat()}
     )
+    cash = PaymentMethod.objects.get(name="Cash")
+    payment = payment_record(actor=actor, customer=customer, amount=Decimal("3.00"), method=cash)
+    to_reverse = payment_record(actor=actor, customer=customer, amount=Decimal("2.00"), method=cash)
+    payers = group_services.group_create(
+        actor=actor, data={"name": "Walk payers", "group_set": interests, "payment_group": True}
+    )
+    customer_services.customer_group_add(actor=actor, customer=CustomerFactory(), group=payers)
 
     world.primary = {
         TaxRate: vat.pk,
@@ -298,6 +307,8 @@ def build_world(users) -> World:
         BillingRun: BillingRun.objects.order_by("pk").first().pk,
         Invoice: Invoice.objects.filter(kind="invoice").order_by("pk").first().pk,
         UsageCharge: usage.pk,
+        Payment: payment.pk,
+        PaymentMethod: cash.pk,
         Tag: tag.pk,
         GroupSet: interests.pk,
         Group: dynamic.pk,
@@ -373,6 +384,8 @@ def build_world(users) -> World:
         "customer_service": line.pk,
         "service": fibre.pk,
         "preview_job": preview_job.pk,
+        "payment_to_reverse": to_reverse.pk,
+        "payment_group": payers.pk,
     }
     return world
 
@@ -413,6 +426,11 @@ RESOURCES = {
         BillingRun, LIST_WRITERS, lambda w: {"billing_date": NEXT_BILLING.isoformat()}
     ),
     "invoices": Resource(Invoice, LIST_WRITERS),
+    "payments": Resource(
+        Payment,
+        LIST_WRITERS,
+        lambda w: {"customer": w.named["customer"], "amount": "1.00", "method": "Cash"},
+    ),
     "usage-charges": Resource(
         UsageCharge,
         LIST_WRITERS,
@@ -543,6 +561,9 @@ READS = {"segments_validate_create", "jobs_bulk_preview_create", "phone_lists_pr
 BODIES = {
     "customers_ledger_create": lambda w: {"amount": "5.00", "reason": "Walked"},
     "invoices_credit_create": lambda w: {"reason": "Walked"},
+    "payments_refund_create": lambda w: {"amount": "0.01", "reason": "Walked"},
+    "payments_reverse_create": lambda w: {"reason": "Walked"},
+    "groups_payments_create": lambda w: {"amount": "1.00", "method": "Cash"},
     "customers_services_create": lambda w: {"service": w.named["service"]},
     "customers_services_update": lambda w: {"service": w.named["service"], "quantity": 2},
     "customers_services_partial_update": lambda w: {"quantity": 3},
@@ -584,6 +605,8 @@ BODIES = {
 }
 MULTIPART = {"imports_create"}
 PATH_IDS = {
+    "payments_reverse_create": lambda w: {"id": w.named["payment_to_reverse"]},
+    "groups_payments_create": lambda w: {"group_id": w.named["payment_group"]},
     "customers_services_update": lambda w: {"id": w.named["customer_service"]},
     "customers_services_partial_update": lambda w: {"id": w.named["customer_service"]},
     "customers_services_end_create": lambda w: {"id": w.named["customer_service"]},

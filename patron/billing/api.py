@@ -37,6 +37,7 @@ from patron.billing.filters import InvoiceFilterSet, UsageChargeFilterSet
 from patron.billing.models import BillingRun, Invoice, InvoiceLine, UsageCharge
 from patron.core.actor import Actor
 from patron.core.api.serializers import PatronModelSerializer, PatronSerializer
+from patron.core.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from patron.core.money import to_money
 from patron.core.pdf import PdfUnavailable, pdf_response
 from patron.jobs.api import JobSerializer
@@ -526,21 +527,29 @@ class InvoiceViewSet(
             return Response({"detail": str(exc)}, status=http_status.HTTP_503_SERVICE_UNAVAILABLE)
         return pdf_response(data, f"{invoice.number}.pdf", inline=False)
 
-    @extend_schema(request=CreditSerializer, responses={201: InvoiceSerializer})
+    @extend_schema(
+        request=CreditSerializer,
+        responses={201: InvoiceSerializer},
+        parameters=[IDEMPOTENCY_PARAMETER],
+    )
     @action(detail=True, methods=["post"])
     def credit(self, request, pk=None):
         """Issue a credit note for the invoice (all its lines, or `lines`), with a reason."""
         invoice = self.get_object()
-        body = CreditSerializer(data=request.data, context={"request": request})
-        body.is_valid(raise_exception=True)
-        note = services.invoice_credit(
-            actor=self.actor,
-            invoice=invoice,
-            reason=body.validated_data["reason"],
-            line_ids=body.validated_data.get("lines") or None,
-        )
-        note = self.get_queryset().get(pk=note.pk)
-        return Response(
-            InvoiceSerializer(note, context={"request": request}).data,
-            status=http_status.HTTP_201_CREATED,
-        )
+
+        def work():
+            body = CreditSerializer(data=request.data, context={"request": request})
+            body.is_valid(raise_exception=True)
+            note = services.invoice_credit(
+                actor=self.actor,
+                invoice=invoice,
+                reason=body.validated_data["reason"],
+                line_ids=body.validated_data.get("lines") or None,
+            )
+            note = self.get_queryset().get(pk=note.pk)
+            return Response(
+                InvoiceSerializer(note, context={"request": request}).data,
+                status=http_status.HTTP_201_CREATED,
+            )
+
+        return idempotent(request, work)

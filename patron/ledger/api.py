@@ -15,6 +15,7 @@ from rest_framework.response import Response
 
 from patron.core.actor import Actor
 from patron.core.api.serializers import PatronModelSerializer, PatronSerializer
+from patron.core.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from patron.customers.models import Customer
 from patron.ledger import services
 from patron.ledger.models import Book, LedgerEntry
@@ -99,17 +100,24 @@ class CustomerLedgerViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @extend_schema(
         request=AdjustmentSerializer,
         responses={201: LedgerEntrySerializer},
-        parameters=[OpenApiParameter("customer_pk", int, OpenApiParameter.PATH)],
+        parameters=[
+            OpenApiParameter("customer_pk", int, OpenApiParameter.PATH),
+            IDEMPOTENCY_PARAMETER,
+        ],
     )
     def create(self, request, *args, **kwargs):
-        """Post a manual adjustment with its reason."""
+        """Post a manual adjustment with its reason (`Idempotency-Key`: never twice)."""
         customer = self.customer()
-        body = AdjustmentSerializer(data=request.data, context={"request": request})
-        body.is_valid(raise_exception=True)
-        entry = services.ledger_adjust(
-            actor=Actor.from_request(request), customer=customer, **body.validated_data
-        )
-        return Response(self.get_serializer(entry).data, status=http_status.HTTP_201_CREATED)
+
+        def work():
+            body = AdjustmentSerializer(data=request.data, context={"request": request})
+            body.is_valid(raise_exception=True)
+            entry = services.ledger_adjust(
+                actor=Actor.from_request(request), customer=customer, **body.validated_data
+            )
+            return Response(self.get_serializer(entry).data, status=http_status.HTTP_201_CREATED)
+
+        return idempotent(request, work)
 
 
 @extend_schema_field(OpenApiTypes.DECIMAL)

@@ -495,8 +495,8 @@ def net_allocations(payment: Payment) -> list[tuple[int, int, Decimal]]:
 
 
 def _locked(payment: Payment) -> Payment:
-    locked = Payment.objects.select_for_update().select_related("customer", "group", "method")
-    locked = locked.get(pk=payment.pk)
+    Payment.objects.select_for_update().filter(pk=payment.pk).values_list("pk").first()
+    locked = Payment.objects.select_related("customer", "group", "method").get(pk=payment.pk)
     if locked.kind != Payment.Kind.PAYMENT:
         raise ValidationError({"payment": "Only a payment can be refunded or reversed."})
     if locked.corrections.filter(kind=Payment.Kind.REVERSAL).exists():
