@@ -349,6 +349,7 @@ def ledger_post_selected(
     restricted = actor.user is not None and getattr(actor.user, "has_customer_restriction", False)
     sign = rule[1]
     pg = connection.vendor == "postgresql"
+    update_from = not pg and getattr(connection.Database, "sqlite_version_info", (0,)) >= (3, 33)
     batch = batch or uuid.uuid4()
     now = timezone.now()
     entry_field = LedgerEntry._meta
@@ -426,8 +427,9 @@ def ledger_post_selected(
                 [book, kind, now_value, reason, actor_user, actor.label[:200], batch_value]
                 + [source_type, book],
             )
-            if pg:
-                # One join: each customer has exactly one entry in this batch.
+            if pg or update_from:
+                # One join: each customer has exactly one entry in this batch (SQLite
+                # 3.33 and later take UPDATE … FROM too).
                 total = sql_from_minor(f"{sql_minor('b.amount')} + t.amount_minor")
                 cursor.execute(
                     f"UPDATE {balances} AS b SET amount = {total}, "
