@@ -42,6 +42,7 @@ urlpatterns = [
     path("calls/", include("patron.calls.urls")),
     path("ledger/", include("patron.ledger.urls")),
     path("billing/", include("patron.billing.urls")),
+    path("payments/", include("patron.payments.urls")),
     path("subscriptions/", include("patron.subscriptions.urls")),
     path("api/", include("patron.api")),
 ]

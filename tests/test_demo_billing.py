@@ -4,7 +4,7 @@ import datetime
 
 import pytest
 from django.conf import settings
-from django.db.models import Sum
+from django.db.models import F, Sum
 from django.urls import reverse
 from django.utils import timezone
 
@@ -15,6 +15,7 @@ from patron.ledger.models import Balance, Kind, LedgerEntry
 from patron.ledger.services import balances_out_of_step
 from patron.ops.demo import load_demo
 from patron.ops.demo.billing import billing_dates
+from patron.payments.models import Payment, PaymentAllocation
 from patron.subscriptions.models import CustomerService
 
 pytestmark = pytest.mark.django_db
@@ -74,10 +75,24 @@ def test_demo_bills_six_months_through_the_billing_run():
         assert balance.amount == total.aggregate(s=Sum("amount"))["s"]
     payments = LedgerEntry.objects.filter(kind=Kind.PAYMENT)
     assert payments.count() > len(numbers) // 2
-    assert all(
-        p.amount < 0 and p.description.startswith(("Payment by", "Card payment")) for p in payments
-    )
-    assert payments.filter(description__startswith="Payment by bank transfer").exists()
+    kinds = ("Direct debit payment", "Bank transfer payment", "Card payment", "Group credit")
+    assert all(p.amount < 0 and p.description.startswith(kinds) for p in payments)
+    assert payments.filter(description__startswith="Bank transfer payment").exists()
+    # Real payments (#11): each entry is a Payment's; every payment's allocations and
+    # held credit add up to it, to the penny; some are late, a group paid for its members.
+    assert all(p.source_id for p in payments)
+    for payment in Payment.objects.filter(kind="payment"):
+        allocated = payment.allocations.aggregate(s=Sum("amount"))["s"] or 0
+        assert allocated + payment.unallocated == payment.amount, payment
+    late = [p for p in Payment.objects.filter(customer__isnull=False) if p.reference]
+    due = {i.number: i.due_date for i in Invoice.objects.all()}
+    assert any(p.received_date > due[p.reference] for p in late)
+    group_payments = Payment.objects.filter(group__isnull=False)
+    assert group_payments.exists()
+    assert group_payments.first().group.payment_group
+    assert PaymentAllocation.objects.filter(payment__group__isnull=False).exists()
+    part_paid = Invoice.objects.filter(amount_paid__gt=0, amount_paid__lt=F("gross"))
+    assert part_paid.exists()
     older = Invoice.objects.exclude(run=runs[-1])
     assert older.filter(amount_paid=0).exists()
     assert older.filter(amount_paid__gt=0).count() > older.count() // 2
@@ -126,4 +141,4 @@ def test_demo_customer_pages_open(client, owner):
         assert response.status_code == 200, url
     ledger = client.get(reverse("ledger:customer", args=[customer.pk])).content.decode()
     assert "Invoice INV-" in ledger or "INV-" in ledger
-    assert "Payment by" in ledger or "Card payment" in ledger
+    assert " payment, INV-" in ledger

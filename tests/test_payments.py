@@ -216,3 +216,81 @@ def test_billing_run_applies_held_credit_to_the_next_invoice(actor):
     # The credit was on the ledger already: no second PAYMENT entry.
     assert LedgerEntry.objects.filter(kind=Kind.PAYMENT).count() == 1
     assert balance_of(customer) == D("-20.00")
+
+
+# --- the pages ------------------------------------------------------------------------
+
+
+def test_record_from_the_page_preview_then_confirm_and_a_double_submit_records_once(
+    client, owner, actor
+):
+    from django.urls import reverse
+
+    customer = CustomerFactory(account_number="ACME7")
+    invoice = make_invoice(actor, customer, "45.00", DAY)
+    client.force_login(owner)
+    page = client.get(reverse("payments:record"), {"customer": customer.pk})
+    assert page.status_code == 200 and b"ACME7" in page.content
+    body = {
+        "customer": "ACME7",
+        "amount": "50.00",
+        "method": cash().pk,
+        "received_date": DAY.isoformat(),
+        "reference": "R1",
+        "note": "",
+        "idempotency_key": "form-key-1",
+    }
+    preview = client.post(reverse("payments:record"), {**body, "preview": "1"})
+    assert preview.status_code == 200
+    text = preview.content.decode()
+    assert "How it will be allocated, invoice by invoice" in text and invoice.number in text
+    assert not Payment.objects.exists()
+    done = client.post(reverse("payments:record"), {**body, "confirm": "1"})
+    assert done.status_code == 302
+    again = client.post(reverse("payments:record"), {**body, "confirm": "1"})
+    assert again.status_code == 302 and again["Location"] == done["Location"]
+    assert Payment.objects.count() == 1
+    receipt = client.get(done["Location"]).content.decode()
+    assert invoice.number in receipt and "£5.00" in receipt
+    # The invoice page says what paid it; the overview has the Payments card.
+    assert "What paid it" in client.get(invoice.get_absolute_url()).content.decode()
+    overview = client.get(customer.get_absolute_url()).content.decode()
+    assert 'data-testid="payments-card"' in overview
+    bad = client.post(reverse("payments:record"), {**body, "amount": "0", "idempotency_key": "k2"})
+    assert bad.status_code == 400 and "zero" in bad.content.decode()
+
+
+def test_refund_and_reverse_from_the_receipt(client, owner, actor):
+    from django.urls import reverse
+
+    customer = CustomerFactory()
+    make_invoice(actor, customer, "20.00", DAY)
+    payment = payment_record(actor=actor, customer=customer, amount="20.00", method=cheque())
+    client.force_login(owner)
+    too_much = client.post(
+        reverse("payments:refund", args=[payment.pk]), {"amount": "21", "reason": "x"}
+    )
+    assert too_much.status_code == 400 and "At most £20.00" in too_much.content.decode()
+    ok = client.post(reverse("payments:reverse", args=[payment.pk]), {"reason": "Bounced"})
+    assert ok.status_code == 302
+    assert Payment.objects.filter(kind="reversal").count() == 1
+
+
+def test_group_pages(client, owner, actor):
+    from django.urls import reverse
+
+    group, (a, b) = payment_group(members=2)
+    make_invoice(actor, a, "10.00", DAY)
+    client.force_login(owner)
+    statement = client.get(reverse("payments:statement", args=[group.pk])).content.decode()
+    assert "£10.00" in statement
+    detail = client.get(group.get_absolute_url()).content.decode()
+    assert 'data-testid="group-payment"' in detail
+    plain = GroupFactory(name="Plain", group_set=GroupSetFactory(single_choice=False))
+    refused = client.post(
+        reverse("payments:group", args=[plain.pk]),
+        {"amount": "5", "method": cash().pk, "received_date": DAY.isoformat(), "preview": "1"},
+    )
+    assert refused.status_code == 400 and "not a payment group" in refused.content.decode()
+    methods = client.get(reverse("payments:methods")).content.decode()
+    assert "Direct debit" in methods

@@ -819,11 +819,14 @@ PK_BY_ROUTE = [
     (r"^tickets/queue/", Department),
     (r"^billing/preview/", Job),
     (r"^billing/runs/", BillingRun),
+    (r"^payments/groups/", Group),
+    (r"^payments/methods/", PaymentMethod),
 ]
 PK_BY_APP = {
     "catalogue": Service,
     "subscriptions": CustomerService,
     "billing": Invoice,
+    "payments": Payment,
     "banners": BannerRule,
     "calls": CallLog,
     "classes": CustomerClass,

@@ -18,11 +18,10 @@ class PaymentsConfig(AppConfig):
             delete_guards.append(group_used_by_payments)
         if apply_held_credit not in AFTER_CHUNK:
             AFTER_CHUNK.append(apply_held_credit)
-        if False:  # the card comes with the pages
-            overview_cards.register(
-                "payments",
-                template="payments/_customer_card.html",
-                column="main",
-                position=8,  # after the invoices (7)
-                context=overview_context,
-            )
+        overview_cards.register(
+            "payments",
+            template="payments/_customer_card.html",
+            column="main",
+            position=8,  # after the invoices (7)
+            context=overview_context,
+        )

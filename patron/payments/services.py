@@ -57,6 +57,7 @@ class PlannedLine:
     outstanding: Decimal
     amount: Decimal
     from_member_credit: bool = False
+    customer_name: str = ""
 
     @property
     def left(self) -> Decimal:
@@ -233,14 +234,12 @@ def _plan(
             ):
                 plan.credit_lines.append((credit.pk, line))
     plan.lines = _take(invoices, amount)
-    names = {line.customer_id for line in plan.lines} | {
-        line.customer_id for _, line in plan.credit_lines
-    }
-    plan.customers = (
-        dict(Customer.objects.filter(pk__in=names).values_list("pk", "name"))
-        if len(names) <= 500
-        else {}
-    )
+    # Names for what a preview shows (its first 200 lines).
+    shown = [*plan.lines[:200], *(line for _, line in plan.credit_lines[:200])]
+    names = {line.customer_id for line in shown}
+    plan.customers = dict(Customer.objects.filter(pk__in=names).values_list("pk", "name"))
+    for line in shown:
+        line.customer_name = plan.customers.get(line.customer_id, "")
     return plan
 
 
@@ -722,3 +721,20 @@ def group_statement(*, actor: Actor, group: Group, limit: int = 200) -> dict:
         "payments": payments,
         "credit_held": to_money(held or 0),
     }
+
+
+# --- the methods list -----------------------------------------------------------------
+
+
+def payment_method_create(*, actor: Actor, data: dict) -> PaymentMethod:
+    from patron.core.services import simple_create
+
+    return simple_create(actor=actor, model=PaymentMethod, data=data)
+
+
+def payment_method_update(
+    *, actor: Actor, method: PaymentMethod, data: dict, expected_version: int | None = None
+) -> PaymentMethod:
+    from patron.core.services import simple_update
+
+    return simple_update(actor=actor, instance=method, data=data, expected_version=expected_version)

@@ -5,29 +5,35 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0001_initial'),
+        ("core", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='IdempotencyKey',
+            name="IdempotencyKey",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('scope', models.CharField(max_length=60)),
-                ('key', models.CharField(max_length=200)),
-                ('actor_label', models.CharField(blank=True, max_length=200)),
-                ('method', models.CharField(max_length=10)),
-                ('path', models.CharField(max_length=500)),
-                ('body_hash', models.CharField(max_length=64)),
-                ('response_status', models.PositiveSmallIntegerField(default=0)),
-                ('response_body', models.JSONField(blank=True, default=dict)),
-                ('created', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("scope", models.CharField(max_length=60)),
+                ("key", models.CharField(max_length=200)),
+                ("actor_label", models.CharField(blank=True, max_length=200)),
+                ("method", models.CharField(max_length=10)),
+                ("path", models.CharField(max_length=500)),
+                ("body_hash", models.CharField(max_length=64)),
+                ("response_status", models.PositiveSmallIntegerField(default=0)),
+                ("response_body", models.JSONField(blank=True, default=dict)),
+                ("created", models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
             ],
             options={
-                'verbose_name': 'idempotency key',
-                'constraints': [models.UniqueConstraint(fields=('scope', 'key'), name='idempotency_scope_key')],
+                "verbose_name": "idempotency key",
+                "constraints": [
+                    models.UniqueConstraint(fields=("scope", "key"), name="idempotency_scope_key")
+                ],
             },
         ),
     ]

@@ -4,15 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('groups', '0003_dynamic_groups'),
+        ("groups", "0003_dynamic_groups"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='group',
-            name='apply_member_credits',
-            field=models.BooleanField(default=False, help_text="A payment group only: a group payment first applies each member's own held credit to its open invoices (off: members' credits wait, docs/payments.md).", verbose_name="apply members' credits first"),
+            model_name="group",
+            name="apply_member_credits",
+            field=models.BooleanField(
+                default=False,
+                help_text="A payment group only: a group payment first applies each member's own held credit to its open invoices (off: members' credits wait, docs/payments.md).",
+                verbose_name="apply members' credits first",
+            ),
         ),
     ]

@@ -19,13 +19,15 @@
   last six billing dates (day `PATRON_BILLING_DAY`), oldest first, so the
   invoices, their lines, the gapless numbers and the ledger entries are
   exactly what Patron writes.
-- **Payments**: after each run most invoices are paid (Direct Debit, bank
-  transfer, card) some days after they were issued; a few customers stop
-  paying (arrears), a few pay short and a few pay too much (credit), and a
-  payment not yet due by today is not made. There is no Payment model yet:
-  the payments are ledger entries of kind "payment" posted with
-  `ledger_post_many`, and the invoices' `amount_paid` is set to match. The
-  payments issue replaces them with real payments allocated to the invoices.
+- **Payments**: after each run most invoices are paid (Direct debit, bank
+  transfer, card) some days after they were issued, through the real
+  `payment_record` (allocated oldest first, posted to the ledger): a few
+  customers stop paying (arrears), a few pay short (part-paid invoices) and a
+  few pay too much (credit, which the next billing run applies to their next
+  invoice), and a payment not yet due by today is not made. The members of the
+  payment group ("Leeds Housing Trust") do not pay themselves: the group pays
+  for them with one group payment per month, allocated across the members'
+  invoices; the latest one pays only half (part-paid invoices on its statement).
 
 It runs after the customers (and their "customer since" dates) and before
 their lifecycle, so the accounts suspended or ceased by `lifecycle.py` were
@@ -51,9 +53,11 @@ from patron.catalogue.models import InventoryType, Service, TaxRate
 from patron.catalogue.services import inventory_type_create, service_create, tax_rate_create
 from patron.core import audit
 from patron.core.services import audited_fields
-from patron.ledger.models import Kind
-from patron.ledger.services import Posting, ledger_post_many
+from patron.customers.models import GroupMembership
 from patron.ops.demo.base import get_or_create
+from patron.payments.defaults import ensure_default_payment_methods
+from patron.payments.models import PaymentMethod
+from patron.payments.services import payment_record
 from patron.statuses.models import Status
 from patron.subscriptions.models import CustomerService
 
@@ -80,9 +84,9 @@ SERVICES = [
     ("UKCALLS", "UK calls", "usage", "0.05", "Voice", "minute", False),
 ]
 PAYMENT_METHODS = [
-    ("Payment by Direct Debit", 10),
-    ("Payment by bank transfer", 3),
-    ("Card payment", 2),
+    ("Direct debit", 10),
+    ("Bank transfer", 3),
+    ("Card", 2),
 ]
 
 
@@ -108,12 +112,21 @@ def make_billing(demo, made: list) -> None:
         # from the next run on.
         return
     payers = {c.pk: payer(rng) for c in billable}
+    ensure_default_payment_methods()
+    group = getattr(demo, "payment_group", None)
+    if group is not None:
+        for customer_id in GroupMembership.objects.filter(group=group).values_list(
+            "customer_id", flat=True
+        ):
+            payers[customer_id] = ("group", 0)
     make_usage(demo, rng, catalogue, billable, dates)
     invoices = 0
     for index, billing_date in enumerate(dates):
         run, _summary = billing_run(actor=demo.actor, billing_date=billing_date)
         invoices += run.invoice_count
         pay(demo, rng, billing_date, index, payers)
+        if group is not None:
+            pay_for_group(demo, group, billing_date, last=index == len(dates) - 1)
     demo.summary.billing = (
         f"Billed {len(dates)} months ({dates[0]:%b %Y} to {dates[-1]:%b %Y}): "
         f"{invoices} invoices, most of them paid."
@@ -276,38 +289,60 @@ def payer(rng) -> tuple[str, int]:
 
 
 def pay(demo, rng, billing_date: datetime.date, run_index: int, payers: dict) -> None:
-    """Pay this run's invoices as each customer's habit says, up to today."""
+    """Pay this run's invoices as each customer's habit says, up to today, through
+    `payment_record` (oldest open invoice first, the rest held as credit)."""
     invoices = list(
         Invoice.objects.filter(run__billing_date=billing_date)
         .order_by("customer_id")
-        .only("id", "customer_id", "gross", "number", "issue_date", "amount_paid")
+        .only("id", "customer_id", "gross", "number", "issue_date")
+        .select_related("customer")
     )
-    methods = [m for m, _ in PAYMENT_METHODS]
+    methods = {m.name: m for m in PaymentMethod.objects.all()}
+    names = [m for m, _ in PAYMENT_METHODS]
     weights = [w for _, w in PAYMENT_METHODS]
     terms = int(getattr(settings, "PATRON_PAYMENT_TERMS_DAYS", 14))
-    postings, paid = [], []
     for invoice in invoices:
         habit, stop = payers.get(invoice.customer_id, ("prompt", 0))
-        method = rng.choices(methods, weights)[0]
-        day = invoice.issue_date + datetime.timedelta(days=rng.randrange(3, terms + 1))
-        if (habit == "stops" and run_index >= stop) or day > demo.today:
+        method = methods[rng.choices(names, weights)[0]]
+        # Some pay late: up to three weeks after the due date.
+        late = rng.random() < 0.15
+        day = invoice.issue_date + datetime.timedelta(
+            days=rng.randrange(terms + 1, terms + 22) if late else rng.randrange(3, terms + 1)
+        )
+        if habit == "group" or (habit == "stops" and run_index >= stop) or day > demo.today:
             continue
         amount = invoice.gross
         if habit == "short":
             amount = Decimal(int(invoice.gross) // 10 * 10) or invoice.gross
         elif habit == "over":
             amount = Decimal(int(invoice.gross) // 10 * 10 + 10)
-        postings.append(
-            Posting(
-                customer_id=invoice.customer_id,
-                kind=Kind.PAYMENT,
-                amount=-amount,
-                effective_date=day,
-                description=f"{method}, {invoice.number}",
-            )
+        payment_record(
+            actor=demo.actor,
+            customer=invoice.customer,
+            amount=amount,
+            method=method,
+            received_date=day,
+            reference=invoice.number,
         )
-        invoice.amount_paid = min(amount, invoice.gross)
-        paid.append(invoice)
-    ledger_post_many(actor=demo.actor, postings=postings)
-    # Only `amount_paid` changes on an issued invoice (the payments issue allocates).
-    Invoice.objects.bulk_update(paid, ["amount_paid"], batch_size=500)
+
+
+def pay_for_group(demo, group, billing_date: datetime.date, *, last: bool) -> None:
+    """The payment group pays its members' invoices of this run in one bank transfer
+    (the latest month: half of it), ten days after they were issued."""
+    invoices = Invoice.objects.filter(
+        run__billing_date=billing_date,
+        customer__in=GroupMembership.objects.filter(group=group).values("customer_id"),
+    )
+    total = sum((i.gross for i in invoices), Decimal(0))
+    day = billing_date + datetime.timedelta(days=10)
+    if not total or day > demo.today:
+        return
+    amount = (total / 2).quantize(Decimal("1")) if last else total
+    payment_record(
+        actor=demo.actor,
+        group=group,
+        amount=amount or total,
+        method=PaymentMethod.objects.get(name="Bank transfer"),
+        received_date=day,
+        reference=f"{group.name[:20].upper()} {billing_date:%b %Y}",
+    )
