@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from django.utils.html import format_html, format_html_join
 
+from patron.core.contrast import text_colour
+
 
 @dataclass
 class Column:
@@ -55,10 +57,13 @@ class Column:
 
 
 def badge(text, colour="#6c757d", css_class=""):
+    """A pill in `colour`, its text black or white by the colour's luminance (WCAG AA)."""
     return format_html(
-        '<span class="badge rounded-pill patron-badge {}" style="--badge-colour: {}">{}</span>',
+        '<span class="badge rounded-pill patron-badge {}" style="--badge-colour: {}; color: {}">'
+        "{}</span>",
         css_class,
         colour,
+        text_colour(colour),
         text,
     )
 

@@ -4,6 +4,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
 
+from patron.core.contrast import text_colour
 from patron.core.fields import ColourField, check_unique_name
 from patron.core.models import PatronModel
 
@@ -27,6 +28,11 @@ class Tag(PatronModel):
 
     def get_absolute_url(self):
         return reverse("tags:edit", args=[self.pk])
+
+    @property
+    def text_colour(self) -> str:
+        """Black or white, whichever is readable on the tag's colour (WCAG AA)."""
+        return text_colour(self.colour)
 
     def clean(self):
         self.name = (self.name or "").strip()

@@ -1,0 +1,80 @@
+"""The small things of issue #17 item 7 ("Details"), through the Django test client."""
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from patron.core.contrast import contrast_ratio, text_colour
+from patron.core.tables import badge
+from patron.ops.demo.lists import TAGS
+from tests.factories import CustomerFactory, TagFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def owner_client(client, owner):
+    client.force_login(owner)
+    return client
+
+
+# Tag badges: WCAG AA contrast
+
+
+SAMPLE_COLOURS = [colour for _, colour, _ in TAGS] + [
+    "#000000",
+    "#ffffff",
+    "#ffc107",
+    "#0dcaf0",
+    "#808080",
+    "#777777",
+    "#ff0000",
+    "#00ff00",
+    "#0000ff",
+    "#ffff00",
+    "#f0f",
+    "#767676",
+    "#959595",
+]
+
+
+@pytest.mark.parametrize("colour", SAMPLE_COLOURS)
+def test_badge_text_colour_meets_wcag_aa(colour):
+    assert contrast_ratio(colour, text_colour(colour)) >= 4.5
+
+
+def test_every_grey_and_hue_step_meets_wcag_aa():
+    for step in range(0, 256, 5):
+        for colour in (f"#{step:02x}{step:02x}{step:02x}", f"#{step:02x}8000", f"#00{step:02x}ff"):
+            assert contrast_ratio(colour, text_colour(colour)) >= 4.5, colour
+
+
+def test_yellow_tag_gets_black_text_and_dark_blue_white():
+    assert text_colour("#d4a017") == "#000000"
+    assert text_colour("#842029") == "#ffffff"
+    assert "color: #000000" in badge("VIP", "#d4a017")
+
+
+def test_tag_badges_on_the_overview_carry_a_readable_text_colour(owner_client):
+    customer = CustomerFactory()
+    customer.tags.add(
+        TagFactory(name="VIP", colour="#d4a017"), TagFactory(name="Dark", colour="#842029")
+    )
+    html = owner_client.get(customer.get_absolute_url()).content.decode()
+    assert re.search(r'--badge-colour: #d4a017; color: #000000"[^>]*>VIP', html)
+    assert re.search(r'--badge-colour: #842029; color: #ffffff"[^>]*>Dark', html)
+    listing = owner_client.get(reverse("customers:list")).content.decode()
+    assert "--badge-colour: #d4a017; color: #000000" in listing
+
+
+# The skip link
+
+
+def test_skip_link_is_the_first_link_and_points_at_main(owner_client):
+    html = owner_client.get(reverse("customers:list")).content.decode()
+    body = html[html.index("<body") :]
+    first_link = re.search(r"<(a|button|input|select|textarea)\b[^>]*>", body).group(0)
+    assert 'href="#main"' in first_link
+    assert "Skip to content" in body[: body.index("</a>")]
+    assert '<main class="patron-content" id="main"' in html
