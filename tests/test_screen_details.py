@@ -78,3 +78,34 @@ def test_skip_link_is_the_first_link_and_points_at_main(owner_client):
     assert 'href="#main"' in first_link
     assert "Skip to content" in body[: body.index("</a>")]
     assert '<main class="patron-content" id="main"' in html
+
+
+# Sortable headers say how they sort
+
+
+def _aria_sort(html, label):
+    """The aria-sort of the column heading whose link text starts with `label`."""
+    match = re.search(r'<th scope="col"( aria-sort="(\w+)")?>(<a[^>]*>)?' + re.escape(label), html)
+    assert match, label
+    return match.group(2)
+
+
+def test_customer_list_headers_carry_aria_sort(owner_client):
+    CustomerFactory()
+    url = reverse("customers:list")
+    html = owner_client.get(url).content.decode()
+    assert _aria_sort(html, "Name") == "none"
+    assert _aria_sort(html, "Groups") is None  # not sortable
+    html = owner_client.get(url, {"sort": "name"}).content.decode()
+    assert _aria_sort(html, "Name") == "ascending"
+    html = owner_client.get(url, {"sort": "-name"}).content.decode()
+    assert _aria_sort(html, "Name") == "descending"
+
+
+def test_other_lists_headers_carry_aria_sort(owner_client):
+    TagFactory(name="VIP")
+    url = reverse("tags:list")
+    html = owner_client.get(url).content.decode()
+    assert _aria_sort(html, "Name") == "none"
+    html = owner_client.get(url, {"sort": "-name"}).content.decode()
+    assert _aria_sort(html, "Name") == "descending"
