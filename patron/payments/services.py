@@ -38,7 +38,7 @@ from patron.core.services import require_perm
 from patron.customers.models import Customer, GroupMembership
 from patron.groups.models import Group
 from patron.ledger.models import Kind, LedgerEntry
-from patron.ledger.services import Posting, ledger_post_many
+from patron.ledger.services import Posting, ledger_post_many, ledger_post_selected
 from patron.payments.models import Payment, PaymentAllocation, PaymentMethod
 
 ZERO = Decimal("0")
@@ -276,17 +276,20 @@ def _ids(invoices):
 
 def add_paid(deltas: dict[int, Decimal]) -> None:
     """Add each delta to its invoice's `amount_paid` (the only field that changes on an
-    issued invoice): the rows locked in id order, written in batches."""
+    issued invoice): the rows locked in id order, then one UPDATE per 5,000 invoices
+    (PostgreSQL: `UPDATE … FROM (VALUES …)`, linear however many; SQLite: bulk_update).
+    Refuses, with nothing moved, an invoice paid below zero or beyond its total."""
     deltas = {k: v for k, v in deltas.items() if v}
     if not deltas:
         return
     ids = sorted(deltas)
-    changed = []
-    for start in range(0, len(ids), 2000):
-        chunk = ids[start : start + 2000]
+    pg = connection.vendor == "postgresql"
+    for start in range(0, len(ids), 5000):
+        chunk = ids[start : start + 5000]
         qs = Invoice.objects.filter(pk__in=chunk).only("id", "number", "amount_paid", "gross")
-        if connection.vendor == "postgresql":
+        if pg:
             qs = qs.select_for_update().order_by("id")
+        changed = []
         for invoice in qs:
             invoice.amount_paid = to_money(invoice.amount_paid + deltas[invoice.pk])
             if invoice.amount_paid < 0 or invoice.amount_paid > invoice.gross:
@@ -297,7 +300,17 @@ def add_paid(deltas: dict[int, Decimal]) -> None:
                     }
                 )
             changed.append(invoice)
-    Invoice.objects.bulk_update(changed, ["amount_paid"], batch_size=1000)
+        if not pg:
+            Invoice.objects.bulk_update(changed, ["amount_paid"], batch_size=1000)
+            continue
+        values = ", ".join(["(%s, %s::numeric)"] * len(changed))
+        params = [x for invoice in changed for x in (invoice.pk, invoice.amount_paid)]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE billing_invoice AS i SET amount_paid = v.paid "
+                f"FROM (VALUES {values}) AS v(id, paid) WHERE i.id = v.id",
+                params,
+            )
 
 
 def _deltas(allocations) -> dict[int, Decimal]:
@@ -401,19 +414,23 @@ def payment_record(
                     source=payment,
                 )
             ]
-        else:
-            postings = [
-                Posting(
-                    customer_id=cid,
-                    kind=Kind.PAYMENT,
-                    amount=-share,
-                    effective_date=received_date,
-                    description=f"{description} (group “{group}”)",
-                    source=payment,
-                )
-                for cid, share in sorted(plan.shares().items())
-            ]
-        ledger_post_many(actor=actor, postings=postings)
+            ledger_post_many(actor=actor, postings=postings)
+        elif plan.lines:
+            # One entry per member for its share, set-based however many members.
+            day_param = "CAST(%s AS DATE)" if connection.vendor == "postgresql" else "%s"
+            ledger_post_selected(
+                actor=actor,
+                kind=Kind.PAYMENT,
+                select_sql=(
+                    "SELECT a.customer_id, -SUM(a.amount) AS amount, "
+                    f"{day_param} AS effective_date, "
+                    "CAST(%s AS VARCHAR(200)) AS description, a.payment_id AS source_id "
+                    "FROM payments_paymentallocation a WHERE a.payment_id = %s "
+                    "GROUP BY a.customer_id, a.payment_id"
+                ),
+                params=[received_date, f"{description} (group “{group}”)"[:200], payment.pk],
+                source_model=Payment,
+            )
         _record_events(actor, payment, plan, "payment_recorded")
     return payment
 

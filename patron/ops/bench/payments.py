@@ -95,6 +95,12 @@ def _bench_group(members: int = GROUP_MEMBERS) -> tuple[Group, list[int]]:
         ]
         Invoice.objects.bulk_create(invoices, batch_size=2000)
         ids = sorted(have | set(new))
+    if connection.vendor == "postgresql":
+        # Fresh statistics, as after any bulk load (docs/performance.md).
+        _execute(
+            "ANALYZE billing_invoice, customers_groupmembership, payments_paymentallocation, "
+            "ledger_balance, ledger_ledgerentry"
+        )
     return group, ids
 
 
@@ -130,15 +136,25 @@ def group_payment_sql(group: Group, amount: Decimal, method: PaymentMethod) -> i
         f"{f(take)}, %s, NULL FROM ({open_invoices}) o WHERE o.upto - o.owed < {amount_minor}",
         [now],
     )
-    added = (
-        f"(SELECT SUM({m('a.amount')}) FROM payments_paymentallocation a "
-        f"WHERE a.payment_id = {int(payment_id)} AND a.invoice_id = billing_invoice.id)"
-    )
-    _execute(
-        f"UPDATE billing_invoice SET amount_paid = {f(m('amount_paid') + ' + ' + added)} "
-        "WHERE id IN (SELECT invoice_id FROM payments_paymentallocation "
-        f"WHERE payment_id = {int(payment_id)})"
-    )
+    pg = connection.vendor == "postgresql"
+    if pg:
+        _execute(
+            f"UPDATE billing_invoice AS i SET amount_paid = {f(m('i.amount_paid') + ' + t.paid')} "
+            f"FROM (SELECT a.invoice_id, SUM({m('a.amount')}) AS paid "
+            "FROM payments_paymentallocation a "
+            f"WHERE a.payment_id = {int(payment_id)} GROUP BY a.invoice_id) t "
+            "WHERE i.id = t.invoice_id"
+        )
+    else:
+        added = (
+            f"(SELECT SUM({m('a.amount')}) FROM payments_paymentallocation a "
+            f"WHERE a.payment_id = {int(payment_id)} AND a.invoice_id = billing_invoice.id)"
+        )
+        _execute(
+            f"UPDATE billing_invoice SET amount_paid = {f(m('amount_paid') + ' + ' + added)} "
+            "WHERE id IN (SELECT invoice_id FROM payments_paymentallocation "
+            f"WHERE payment_id = {int(payment_id)})"
+        )
     shares = (
         f"SELECT a.customer_id, SUM({m('a.amount')}) AS share FROM payments_paymentallocation a "
         f"WHERE a.payment_id = {int(payment_id)} GROUP BY a.customer_id"
@@ -159,15 +175,23 @@ def group_payment_sql(group: Group, amount: Decimal, method: PaymentMethod) -> i
         "ON b.customer_id = s.customer_id AND b.book = 'money'",
         [today, now, batch],
     )
-    mine = (
-        f"(SELECT SUM({m('a.amount')}) FROM payments_paymentallocation a "
-        f"WHERE a.payment_id = {int(payment_id)} AND a.customer_id = ledger_balance.customer_id)"
-    )
-    _execute(
-        f"UPDATE ledger_balance SET amount = {f(m('amount') + ' - ' + mine)}, "
-        "entry_count = entry_count + 1 "
-        f"WHERE book = 'money' AND customer_id IN (SELECT customer_id FROM ({shares}) s)"
-    )
+    if pg:
+        _execute(
+            f"UPDATE ledger_balance AS b SET amount = {f(m('b.amount') + ' - s.share')}, "
+            f"entry_count = b.entry_count + 1 FROM ({shares}) s "
+            "WHERE b.customer_id = s.customer_id AND b.book = 'money'"
+        )
+    else:
+        mine = (
+            f"(SELECT SUM({m('a.amount')}) FROM payments_paymentallocation a "
+            f"WHERE a.payment_id = {int(payment_id)} "
+            "AND a.customer_id = ledger_balance.customer_id)"
+        )
+        _execute(
+            f"UPDATE ledger_balance SET amount = {f(m('amount') + ' - ' + mine)}, "
+            "entry_count = entry_count + 1 "
+            f"WHERE book = 'money' AND customer_id IN (SELECT customer_id FROM ({shares}) s)"
+        )
     return count
 
 
