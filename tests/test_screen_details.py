@@ -109,3 +109,20 @@ def test_other_lists_headers_carry_aria_sort(owner_client):
     assert _aria_sort(html, "Name") == "none"
     html = owner_client.get(url, {"sort": "-name"}).content.decode()
     assert _aria_sort(html, "Name") == "descending"
+
+
+# Each form error shown once
+
+
+def test_status_card_error_shows_once_under_its_field(owner_client):
+    customer = CustomerFactory()
+    response = owner_client.post(
+        reverse("customers:status_change", args=[customer.pk]),
+        {"status": "", "reason": "", "effective_date": ""},
+        headers={"HX-Request": "true"},
+    )
+    html = response.content.decode()
+    assert 'data-field-error="status"' in html
+    message = re.search(r'data-field-error="status">([^<]+)<', html).group(1)
+    assert html.count(message) == 1, html
+    assert 'data-testid="card-error"' not in html
