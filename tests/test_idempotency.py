@@ -154,3 +154,18 @@ def test_a_ledger_adjustment_is_idempotent(api):
         url, {**body, "amount": "6.00"}, format="json", headers={"Idempotency-Key": "adj"}
     )
     assert changed.status_code == 422
+
+
+@pytest.mark.django_db
+def test_the_scheduled_pass_forgets_old_keys(api):
+    from patron.ops.schedule import scheduled_pass
+
+    customer = CustomerFactory()
+    body = {"customer": customer.pk, "amount": "2.00", "method": "Cash"}
+    api["owner"].post(PAYMENTS, body, format="json", headers={"Idempotency-Key": "kept"})
+    api["owner"].post(PAYMENTS, body, format="json", headers={"Idempotency-Key": "gone"})
+    IdempotencyKey.objects.filter(key="gone").update(
+        created=timezone.now() - datetime.timedelta(hours=25)
+    )
+    assert scheduled_pass()["idempotency_keys_expired"] == 1
+    assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["kept"]

@@ -7,7 +7,9 @@ One pass, in this order:
 3. temporary group memberships end and scheduled ones start, and dynamic
    groups note who entered and left (after 1 and 2, since a segment may
    name a status);
-4. export files and import uploads past their retention period are removed.
+4. export files and import uploads past their retention period are removed;
+5. idempotency keys older than `PATRON_IDEMPOTENCY_HOURS` are forgotten
+   (`core/idempotency.py`).
 
 Each step belongs to its app (`customers/services/status.py`,
 `groups/schedule.py`, `imports/retention.py`) and is idempotent, so running
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import datetime
 
+from patron.core.idempotency import idempotency_purge
 from patron.customers.services.status import status_changes_apply_due, statuses_progress_due
 from patron.groups.schedule import groups_schedule_run
 from patron.imports.retention import exports_expire
@@ -33,4 +36,5 @@ def scheduled_pass(*, today: datetime.date | None = None) -> dict:
         "progressed": statuses_progress_due(today=today),
         **groups_schedule_run(today=today),
         **exports_expire(),
+        "idempotency_keys_expired": idempotency_purge(),
     }
