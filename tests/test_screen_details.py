@@ -126,3 +126,34 @@ def test_status_card_error_shows_once_under_its_field(owner_client):
     message = re.search(r'data-field-error="status">([^<]+)<', html).group(1)
     assert html.count(message) == 1, html
     assert 'data-testid="card-error"' not in html
+
+
+# The export page
+
+
+def test_export_page_says_what_is_exported_with_names(owner_client):
+    vip = TagFactory(name="VIP")
+    for name in ("Ann", "Bob"):
+        CustomerFactory(name=name).tags.add(vip)
+    CustomerFactory(name="Cat")
+    html = owner_client.get(
+        reverse("imports:export"), {"tag": [vip.pk], "q": "Ann or Bob"}
+    ).content.decode()
+    assert re.search(r"2 customers will be exported", html)
+    assert "<li>Tag: VIP</li>" in html
+    assert "<li>Query: “Ann or Bob”</li>" in html
+    assert f"tag: {vip.pk}" not in html.lower()
+    assert "<code>name</code>" in html and "<code>tags</code>" in html
+    # the format choice is radio buttons, each with its label
+    radios = re.findall(r'<input type="radio"[^>]*>', html)
+    assert len(radios) == 2
+    assert all('class="form-check-input"' in radio for radio in radios)
+    for radio in radios:
+        radio_id = re.search(r'id="([^"]+)"', radio).group(1)
+        assert f'<label class="form-check-label" for="{radio_id}">' in html
+
+
+def test_export_of_everything_says_so(owner_client):
+    CustomerFactory()
+    html = owner_client.get(reverse("imports:export")).content.decode()
+    assert "1 customer will be exported: every customer you can see" in html

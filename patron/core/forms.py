@@ -43,7 +43,9 @@ class StyledFormMixin:
             restrict_form_fields(self.fields, user, self.restrict_actions)
         for field in self.fields.values():
             widget = field.widget
-            if isinstance(widget, forms.CheckboxInput):
+            if isinstance(widget, forms.CheckboxInput | forms.RadioSelect):
+                # Radio buttons and checkbox lists (a RadioSelect) too: with
+                # form-control they were drawn as empty text boxes.
                 css = "form-check-input"
             elif isinstance(widget, forms.Select | forms.SelectMultiple):
                 css = "form-select"

@@ -12,6 +12,8 @@ stores).
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from django.http import QueryDict
 
 from patron.core.errors import ValidationError
@@ -78,3 +80,44 @@ def filter_pairs(data: QueryDict) -> list[tuple[str, str]]:
         for value in data.getlist(key)
         if value != ""
     ]
+
+
+def describe_selection(value, user) -> list[str]:
+    """The customers a selection chooses, in words, one phrase per parameter:
+    'Tag: VIP, Fibre', 'Query: “status:active”', '3 chosen customers'.
+
+    Tag, group, status, class and department ids are shown by name (a row the
+    user may not see, or one deleted since, as "#id"); an empty selection is
+    every customer the user may see.
+    """
+    from patron.customers.filters import CustomerFilterSet
+
+    data = selection_data(value)
+    request = SimpleNamespace(user=user)
+    fields = CustomerFilterSet(request=request).form.fields
+    phrases = []
+    for key in data:
+        values = data.getlist(key)
+        if key == "ids":
+            count = len([v for v in ",".join(values).split(",") if v.strip()])
+            phrases.append(f"{count:,} chosen customer{'s' if count != 1 else ''}")
+            continue
+        field = fields.get(key)
+        if field is None:
+            phrases.append(f"{key}: {', '.join(values)}")
+            continue
+        queryset = getattr(field, "queryset", None)
+        if queryset is not None:
+            ids = [int(v) for v in values if str(v).isdigit()]
+            names = {row.pk: str(row) for row in queryset.filter(pk__in=ids)}
+            shown = [names.get(i, f"#{i}") for i in ids]
+            shown += [v for v in values if not str(v).isdigit()]
+        elif getattr(field, "choices", None):
+            labels = {str(k): str(label) for k, label in field.choices}
+            shown = [labels.get(v, v) for v in values]
+        elif key == "q":
+            shown = [f"“{v}”" for v in values]
+        else:
+            shown = values
+        phrases.append(f"{field.label}: {', '.join(shown)}")
+    return phrases

@@ -12,7 +12,7 @@ from patron.core.actor import Actor
 from patron.core.errors import PermissionDenied, ValidationError, error_messages
 from patron.core.views import PatronView, apply_form_errors, get_restricted_object
 from patron.customers.models import Customer
-from patron.customers.selection import selection_data
+from patron.customers.selection import describe_selection, selection_data
 from patron.imports import exporting, retention
 from patron.imports.checking import group_errors_by_row
 from patron.imports.columns import LIST_SEPARATOR, all_columns
@@ -311,6 +311,8 @@ class ExportView(PatronView):
                 "query": data.urlencode(),
                 "count": count,
                 "problems": problems,
+                "filter_words": describe_selection(data, self.request.user),
+                "columns": exporting.export_header()[0],
                 "back_url": reverse("customers:list") + (f"?{data.urlencode()}" if data else ""),
             },
             status=status,

@@ -3,6 +3,8 @@
 Screenshots are written to test-results/ (details-*.png) for a person to look at.
 """
 
+import re
+
 from playwright.sync_api import expect
 
 from tests.browser.conftest import RESULTS
@@ -31,3 +33,24 @@ def test_skip_link_is_first_on_tab_and_visible_on_focus(browser_page, login, own
     expect(page.locator("main#main")).to_be_focused()
     vip = page.locator("#card-tags .patron-badge", has_text="VIP")
     assert vip.evaluate("e => getComputedStyle(e).color") == "rgb(0, 0, 0)"
+
+
+def test_export_format_is_radio_buttons_and_the_page_says_what(browser_page, login, owner):
+    page = browser_page
+    page.set_viewport_size(DESKTOP)
+    vip = TagFactory(name="VIP", colour="#d4a017")
+    CustomerFactory(name="Ann Export").tags.add(vip)
+    CustomerFactory(name="Bob Export")
+    login(page, owner)
+    page.goto(f"/imports/export/?tag={vip.pk}")
+    expect(page.get_by_test_id("export-count")).to_contain_text("1 customer will be exported")
+    expect(page.get_by_test_id("export-filter")).to_contain_text("Tag: VIP")
+    csv = page.get_by_role("radio", name="CSV")
+    xlsx = page.get_by_role("radio", name=re.compile("Excel|XLSX", re.I))
+    expect(csv).to_be_checked()
+    box = xlsx.bounding_box()
+    assert box["width"] < 30 and box["height"] < 30  # a radio button, not a text box
+    page.get_by_text(re.compile("^(Excel|XLSX)", re.I)).click()
+    expect(xlsx).to_be_checked()
+    RESULTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(RESULTS / "details-export.png"), full_page=True)
