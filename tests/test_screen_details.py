@@ -157,3 +157,31 @@ def test_export_of_everything_says_so(owner_client):
     CustomerFactory()
     html = owner_client.get(reverse("imports:export")).content.decode()
     assert "1 customer will be exported: every customer you can see" in html
+
+
+# Names, not ids
+
+
+def test_job_page_shows_names_not_ids(owner_client, owner):
+    from patron.jobs.models import Job
+
+    vip = TagFactory(name="VIP")
+    job = Job.objects.create(
+        kind="bulk.tag_add",
+        actor_user=owner,
+        actor_label=owner.username,
+        params={"tag": vip.pk, "target": {"filter": {"tag": [str(vip.pk)]}, "q": "city:Leeds"}},
+    )
+    export = Job.objects.create(
+        kind="imports.export",
+        actor_user=owner,
+        actor_label=owner.username,
+        params={"format": "csv", "filter": f"tag={vip.pk}"},
+    )
+    html = owner_client.get(reverse("jobs:detail", args=[job.pk])).content.decode()
+    assert '<span class="text-secondary">tag:</span> VIP<' in html
+    assert "Tag: VIP; Query: “city:Leeds”" in html
+    assert f"tag: {vip.pk}" not in html and f"tag={vip.pk}" not in html
+    html = owner_client.get(reverse("jobs:detail", args=[export.pk])).content.decode()
+    assert '<span class="text-secondary">filter:</span> Tag: VIP<' in html
+    assert f"tag={vip.pk}" not in html

@@ -86,11 +86,67 @@ class JobListView(ObjectListView):
     ]
 
 
-def params_display(params: dict) -> list[tuple[str, str]]:
-    """Parameters as short text: long id lists are counted, filters shown as a query string."""
+# Parameters that hold the id of a row people know by name: key → (app label, model).
+NAMED_PARAMS = {
+    "tag": ("tags", "Tag"),
+    "group": ("groups", "Group"),
+    "status": ("statuses", "Status"),
+    "department": ("departments", "Department"),
+    "customer_class": ("classes", "CustomerClass"),
+}
+
+
+def _named(key, value, user) -> str | None:
+    """The name of the row a parameter points at (`tag: 4` → `VIP`); None when
+    the key names no such row. A row the user may not see, or one deleted
+    since, stays "#id"."""
+    from django.apps import apps
+
+    if key not in NAMED_PARAMS or isinstance(value, bool):
+        return None
+    values = value if isinstance(value, list) else [value]
+    if not values or not all(str(v).isdigit() for v in values):
+        return None
+    try:
+        model = apps.get_model(*NAMED_PARAMS[key])
+    except LookupError:
+        return None
+    rows = model.objects.all() if user is None else model.objects.restrict(user, "view")
+    names = {row.pk: str(row) for row in rows.filter(pk__in=[int(v) for v in values])}
+    return ", ".join(names.get(int(v), f"#{v}") for v in values)
+
+
+def _selection_words(value, user) -> str:
+    """A list filter or a bulk target ({"ids"}, {"q", "filter"}) in words, with names."""
+    from patron.customers.selection import describe_selection
+
+    if isinstance(value, dict) and ("ids" in value or "q" in value or "filter" in value):
+        if "ids" in value:
+            count = len(value["ids"] or [])
+            return f"{count:,} selected customer{'s' if count != 1 else ''}"
+        data = dict(value.get("filter") or {})
+        if value.get("q"):
+            data["q"] = value["q"]
+        value = data
+    return "; ".join(describe_selection(value, user)) or "every customer"
+
+
+def params_display(params: dict, user=None) -> list[tuple[str, str]]:
+    """Parameters as short text: rows by name (a tag, not its id), a filter or
+    target in words, long id lists counted. With `user`, names come only from
+    rows that user may see."""
     rows = []
     for key, value in (params or {}).items():
-        if isinstance(value, list) and len(value) > 10:
+        named = _named(key, value, user)
+        if named is not None:
+            text = named
+        elif (key == "filter" and isinstance(value, dict | str)) or (
+            key == "target" and isinstance(value, dict)
+        ):
+            text = _selection_words(value, user)
+        elif key == "job" and str(value).isdigit():
+            text = f"#{value}"
+        elif isinstance(value, list) and len(value) > 10:
             shown = ", ".join(str(v) for v in value[:10])
             text = f"{len(value):,} ({shown}, …)"
         elif isinstance(value, dict):
@@ -121,7 +177,7 @@ def _detail_context(request, job: Job) -> dict:
         "failure_count": failures.count(),
         "failures_shown": FAILURES_SHOWN,
         "can_cancel": can_cancel,
-        "params": params_display(job.params),
+        "params": params_display(job.params, request.user),
         # The job type's own part of the page, drawn under the progress bar.
         "job_type_template": None,
         **extra,
