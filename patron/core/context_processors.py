@@ -7,13 +7,15 @@ from django.urls import reverse
 # permission its view checks, so a role sees only what it can open. None: a
 # page every signed-in user may open (their own jobs and API tokens).
 WORK = [
+    ("Home", "home", None),
     ("Customers", "customers:list", "customers.view_customer"),
     ("Segments", "segments:list", "segments.view_segment"),
     ("My work", "tickets:my_work", "tickets.view_ticket"),
     ("Department queues", "tickets:queue_index", "tickets.view_ticket"),
     ("Tickets", "tickets:list", "tickets.view_ticket"),
     ("Calls", "calls:list", "calls.view_calllog"),
-    ("Billing", "billing:runs", "billing.view_invoice"),
+    ("Billing", "billing:runs", "billing.view_billingrun"),
+    ("Payments", "payments:list", "payments.view_payment"),
     ("Jobs", "jobs:list", None),
     ("Import customers", "imports:upload", "customers.add_customer"),
     ("Phone list → group", "imports:phone_list", "customers.change_customer"),
@@ -31,6 +33,7 @@ CONFIGURATION = [
     ("Service catalogue", "catalogue:service_list", "catalogue.view_service"),
     ("Tax rates", "catalogue:taxrate_list", "catalogue.view_taxrate"),
     ("Inventory types", "catalogue:inventorytype_list", "catalogue.view_inventorytype"),
+    ("Payment methods", "payments:methods", "payments.view_paymentmethod"),
 ]
 ADMINISTRATION = [
     ("Users", "accounts:user_list", "accounts.view_user"),
