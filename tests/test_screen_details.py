@@ -185,3 +185,46 @@ def test_job_page_shows_names_not_ids(owner_client, owner):
     html = owner_client.get(reverse("jobs:detail", args=[export.pk])).content.decode()
     assert '<span class="text-secondary">filter:</span> Tag: VIP<' in html
     assert f"tag={vip.pk}" not in html
+
+
+# The import template
+
+
+def test_import_page_offers_a_template_with_every_import_column(owner_client, settings, tmp_path):
+    import csv
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from patron.customers.models import Customer
+    from patron.imports.columns import column_names
+    from patron.imports.models import CustomerImport
+    from patron.jobs.services import job_run
+
+    settings.DATA_DIR = tmp_path
+    page = owner_client.get(reverse("imports:upload")).content.decode()
+    assert f'href="{reverse("imports:template")}"' in page
+    response = owner_client.get(reverse("imports:template"))
+    assert response["Content-Type"].startswith("text/csv")
+    assert "attachment" in response["Content-Disposition"]
+    text = response.content.decode()
+    header = next(csv.reader(io.StringIO(text)))
+    assert header[: len(column_names())] == column_names()
+    assert "name" in header and "tags" in header and "account_number" in header
+    # Filled in, the template imports without a column problem.
+    row = dict.fromkeys(header, "")
+    row.update(name="Template Filled", account_number="TPL1")
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=header)
+    writer.writeheader()
+    writer.writerow(row)
+    owner_client.post(
+        reverse("imports:upload"),
+        {"file": SimpleUploadedFile("filled.csv", buffer.getvalue().encode())},
+    )
+    customer_import = CustomerImport.objects.get()
+    job_run(customer_import.check_job_id)
+    owner_client.post(reverse("imports:apply", args=[customer_import.pk]))
+    customer_import.refresh_from_db()
+    job_run(customer_import.apply_job_id)
+    assert Customer.objects.filter(account_number="TPL1", name="Template Filled").exists()

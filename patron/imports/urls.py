@@ -5,6 +5,7 @@ from patron.imports import views
 app_name = "imports"
 urlpatterns = [
     path("", views.ImportView.as_view(), name="upload"),
+    path("template.csv", views.ImportTemplateView.as_view(), name="template"),
     path("<int:pk>/", views.ImportDetailView.as_view(), name="detail"),
     path("<int:pk>/status/", views.ImportStatusView.as_view(), name="status"),
     path("<int:pk>/apply/", views.ImportApplyView.as_view(), name="apply"),

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -42,6 +45,21 @@ def _job_context(job: Job | None) -> dict:
         return {}
     job = with_live_progress(job)
     return {"job": job, "state_badge": state_badge(job)}
+
+
+class ImportTemplateView(PatronView):
+    """A CSV with only the header row: every column an import accepts (the same
+    list the importer reads, plus the custom fields), to fill in and upload."""
+
+    model = Customer
+    required_action = "add"  # IMPORT_PERMISSION
+
+    def get(self, request):
+        buffer = io.StringIO()
+        csv.writer(buffer).writerow(exporting.export_header()[0])
+        response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="patron-import-template.csv"'
+        return response
 
 
 class ImportView(PatronView):

@@ -4,6 +4,7 @@ Screenshots are written to test-results/ (details-*.png) for a person to look at
 """
 
 import re
+from pathlib import Path
 
 from playwright.sync_api import expect
 
@@ -54,3 +55,20 @@ def test_export_format_is_radio_buttons_and_the_page_says_what(browser_page, log
     expect(xlsx).to_be_checked()
     RESULTS.mkdir(exist_ok=True)
     page.screenshot(path=str(RESULTS / "details-export.png"), full_page=True)
+
+
+def test_import_page_downloads_a_template(browser_page, login, owner):
+    page = browser_page
+    page.set_viewport_size(DESKTOP)
+    login(page, owner)
+    page.goto("/imports/")
+    RESULTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(RESULTS / "details-import.png"))
+    for name in ("Create only", "All or nothing"):  # the form's radio buttons, with labels
+        expect(page.get_by_role("radio", name=name)).to_be_checked()
+    with page.expect_download() as info:
+        page.get_by_role("link", name="Download a template (CSV)").click()
+    download = info.value
+    assert download.suggested_filename == "patron-import-template.csv"
+    header = Path(download.path()).read_text(encoding="utf-8").splitlines()[0]
+    assert "name" in header.strip().split(",")
