@@ -13,6 +13,12 @@ from patron.banners.api import BannerRuleViewSet
 from patron.billing.api import BillingRunViewSet, InvoiceViewSet, UsageChargeViewSet
 from patron.bulk.api import BulkViewSet
 from patron.calls.api import CallLogViewSet
+from patron.cashback.api import (
+    CashbackUndoView,
+    CustomerCashbackView,
+    GroupCashbackPreviewView,
+    GroupCashbackView,
+)
 from patron.catalogue.api import InventoryTypeViewSet, ServiceViewSet, TaxRateViewSet
 from patron.classes.api import CustomerClassViewSet
 from patron.customers.api import ContactViewSet, CustomerViewSet
@@ -104,6 +110,18 @@ urlpatterns = [
         GroupPaymentViewSet.as_view({"get": "list", "post": "create"}),
         name="group-payments",
     ),
+    path("groups/<int:group_id>/cashback/", GroupCashbackView.as_view(), name="group-cashback"),
+    path(
+        "groups/<int:group_id>/cashback/preview/",
+        GroupCashbackPreviewView.as_view(),
+        name="group-cashback-preview",
+    ),
+    path(
+        "customers/<int:customer_pk>/cashback/",
+        CustomerCashbackView.as_view(),
+        name="customer-cashback",
+    ),
+    path("cashback/undo/", CashbackUndoView.as_view(), name="cashback-undo"),
     path("", include(router.urls)),
     path("", include(bulk_router.urls)),
     path("schema/", SchemaView.as_view(), name="api-schema"),

@@ -117,6 +117,7 @@ INSTALLED_APPS = [
     "patron.subscriptions",
     "patron.billing",
     "patron.payments",
+    "patron.cashback",
     "patron.dashboard",
     "patron.ops",
 ]

@@ -43,6 +43,7 @@ urlpatterns = [
     path("ledger/", include("patron.ledger.urls")),
     path("billing/", include("patron.billing.urls")),
     path("payments/", include("patron.payments.urls")),
+    path("cashback/", include("patron.cashback.urls")),
     path("subscriptions/", include("patron.subscriptions.urls")),
     path("api/", include("patron.api")),
 ]

@@ -51,6 +51,7 @@ from patron.billing.services import usage_charges_add
 from patron.bulk.engine import kind_for
 from patron.calls.models import CallLog
 from patron.calls.services import call_log_create
+from patron.cashback.models import CashbackRun
 from patron.catalogue import services as catalogue_services
 from patron.catalogue.models import InventoryType, Service, TaxRate
 from patron.classes.models import CustomerClass
@@ -426,6 +427,8 @@ RESOURCES = {
         BillingRun, LIST_WRITERS, lambda w: {"billing_date": NEXT_BILLING.isoformat()}
     ),
     "invoices": Resource(Invoice, LIST_WRITERS),
+    # Cashback runs and their undo: Owners and Administrators ("Can run cashback").
+    "cashback": Resource(CashbackRun, LIST_WRITERS),
     "payments": Resource(
         Payment,
         LIST_WRITERS,
@@ -556,6 +559,8 @@ RESOURCES = {
 
 # Operations that only read, though sent by POST: nobody changes anything with them.
 READS = {"segments_validate_create", "jobs_bulk_preview_create", "phone_lists_preview_create"}
+READS |= {"groups_cashback_preview"}
+CASHBACK = {"mode": "relative", "amount": "1.00", "comment": "Walked"}
 
 # Bodies and path ids an operation needs beyond its resource's defaults.
 BODIES = {
@@ -564,6 +569,13 @@ BODIES = {
     "payments_refund_create": lambda w: {"amount": "0.01", "reason": "Walked"},
     "payments_reverse_create": lambda w: {"reason": "Walked"},
     "groups_payments_create": lambda w: {"amount": "1.00", "method": "Cash"},
+    "groups_cashback_create": lambda w: dict(CASHBACK),
+    "groups_cashback_preview": lambda w: dict(CASHBACK),
+    "customers_cashback_create": lambda w: dict(CASHBACK),
+    # A run of the demo's Summer promo.
+    "cashback_undo_create": lambda w: {
+        "run": CashbackRun.objects.filter(undo_of=None, customer=None).order_by("pk")[0].pk
+    },
     "customers_services_create": lambda w: {"service": w.named["service"]},
     "customers_services_update": lambda w: {"service": w.named["service"], "quantity": 2},
     "customers_services_partial_update": lambda w: {"quantity": 3},
@@ -621,6 +633,7 @@ PATH_IDS = {
 OPERATION_WRITERS = {
     # Manual ledger adjustments need the adjust permission: Owners and Administrators.
     "customers_ledger_create": LIST_WRITERS,
+    "customers_cashback_create": LIST_WRITERS,
     "custom_fields_customer_update": WORK_WRITERS,
     "custom_fields_customer_partial_update": WORK_WRITERS,
 }
@@ -759,6 +772,7 @@ def test_no_role_writes_through_the_api_where_the_role_table_says_it_may_not(use
 # Appending a ledger entry or adding a service line leaves the customer row as it was:
 # there is no customer version for them to match (a service line has its own).
 NOT_A_CUSTOMER_WRITE = {"customers_ledger_create", "customers_services_create"}
+NOT_A_CUSTOMER_WRITE |= {"customers_cashback_create"}
 
 
 def versioned_object(world: World, op: Operation, ids: dict):
@@ -827,6 +841,7 @@ PK_BY_APP = {
     "subscriptions": CustomerService,
     "billing": Invoice,
     "payments": Payment,
+    "cashback": Job,  # cashback/job/<pk>/undo/
     "banners": BannerRule,
     "calls": CallLog,
     "classes": CustomerClass,

@@ -14,8 +14,9 @@ from patron.accounts.models import Role
 # Configuration lists that only Owners and Administrators manage (ACC-2).
 LIST_APPS = ("tags", "groups", "statuses", "classes", "departments", "customfields", "banners")
 # Money that only Owners and Administrators manage: the catalogue, ledger adjustments,
-# billing runs, usage charges, credit notes and payments (recording, refunds, reversals).
-MONEY_APPS = ("catalogue", "ledger", "billing", "payments")
+# billing runs, usage charges, credit notes, payments (recording, refunds, reversals) and
+# cashback runs.
+MONEY_APPS = ("catalogue", "ledger", "billing", "payments", "cashback")
 CUSTOMER_MODELS = ("customer", "contact", "customertag", "groupmembership", "statuschange")
 # Work on customers that Staff do every day: notes, tasks, tickets, calls, segments, jobs.
 WORK_APPS = ("notes", "tasks", "tickets", "calls", "segments", "jobs", "subscriptions")

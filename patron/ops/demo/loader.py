@@ -10,7 +10,17 @@ from django.utils import timezone
 from patron.core.actor import Actor
 from patron.customers.models import Customer
 from patron.ops.defaults import ensure_defaults
-from patron.ops.demo import abroad, billing, customers, groups, lifecycle, lists, people, work
+from patron.ops.demo import (
+    abroad,
+    billing,
+    cashback,
+    customers,
+    groups,
+    lifecycle,
+    lists,
+    people,
+    work,
+)
 from patron.ops.demo.base import DemoSummary
 
 DEMO_SEED = 20260401
@@ -47,6 +57,8 @@ class DemoLoader:
         # Billing draws from its own generator, so the parts around it stay as they were.
         if self.billing:
             billing.make_billing(self, self.made)
+            # The cashback promo, after billing, from its own generator too.
+            cashback.make_cashback(self, self.made)
         lifecycle.make_lifecycle(self, self.made)
         self.summary.customers = len(self.made)
         work.make_work(self, self.made)
@@ -62,8 +74,9 @@ def load_demo(
 ) -> DemoSummary:
     """Load the demo data in one transaction; refuse if customers exist unless `force`.
 
-    `billing=False` leaves out the catalogue, services, invoices and payments (for a
-    test that deletes the customers again: invoices and ledger entries are never deleted).
+    `billing=False` leaves out the catalogue, services, invoices, payments and the cashback
+    promo (for a test that deletes the customers again: invoices and ledger entries are
+    never deleted).
     """
     existing = Customer.objects.count()
     if existing and not force:
