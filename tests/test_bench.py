@@ -44,6 +44,7 @@ def test_bench_300_customers_writes_every_row(tmp_path, monkeypatch, capsys):
         "billing run",
         "ledger page",
         "segment count (balance>50 and status:Active)",
+        "cashback relative +5 to 300 customers",
         "load, 1 web process",
     ):
         assert any(op.startswith(expected) for op in operations), expected

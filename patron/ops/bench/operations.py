@@ -30,6 +30,7 @@ from patron.imports.services import customers_import_file
 from patron.jobs.models import Job
 from patron.jobs.services import job_enqueue, job_run
 from patron.ops.bench import billing as bench_billing
+from patron.ops.bench import cashback as bench_cashback
 from patron.ops.bench import imports as bench_imports
 from patron.ops.bench.data import BenchData
 from patron.ops.bench.load import MIX, measure
@@ -558,7 +559,7 @@ class Bench:
             )
 
     STEPS = ("segment", "list", "api", "search", "overview", "export", "bulk-tag")
-    STEPS += ("bulk-status", "billing", "ledger", "balance-segment", "import", "load")
+    STEPS += ("bulk-status", "billing", "ledger", "balance-segment", "cashback", "import", "load")
 
     def run_all(self, import_rows: int) -> list[Result]:
         """Every operation; one that fails is reported as a row, not a crash."""
@@ -581,6 +582,11 @@ class Bench:
                 "balance-segment",
                 "segment count (balance>50 and status:Active)",
                 lambda: bench_billing.balance_segment(self, Result, timed),
+            ),
+            (
+                "cashback",
+                "cashback relative +5",
+                lambda: bench_cashback.cashback_relative(self, Result, once, once_rolled_back),
             ),
         ]
         if import_rows:
