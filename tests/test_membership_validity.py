@@ -362,7 +362,8 @@ def test_card_adds_a_scheduled_membership_and_cancels_it(owner_client, customer,
     assert response.status_code == 200
     assert response["HX-Trigger"] == "customer-changed"
     text = " ".join(strip_tags(response.content.decode()).split())
-    assert f"Pending joins Promo 30 on {start.isoformat()} (until {end.isoformat()})" in text
+    # dates on the page in the one display format (6 Dec 2026)
+    assert f"Pending joins Promo 30 on {shown(start)} (until {shown(end)})" in text
     assert not GroupMembership.objects.exists()
     scheduled = ScheduledMembership.objects.get()
 
@@ -391,14 +392,14 @@ def test_card_shows_until_and_edits_it(owner_client, actor, customer, promo, tod
         {"name": "Promo 30", "valid_until": end.isoformat()},
         HTTP_HX_REQUEST="true",
     )
-    assert f"until {end.isoformat()}" in response.content.decode()
+    assert f"until {shown(end)}" in response.content.decode()
     later = today + 14 * DAY
     response = owner_client.post(
         reverse("customers:group_validity", args=[customer.pk]),
         {"group": promo.pk, "valid_until": later.isoformat()},
         HTTP_HX_REQUEST="true",
     )
-    assert f"until {later.isoformat()}" in response.content.decode()
+    assert f"until {shown(later)}" in response.content.decode()
     assert GroupMembership.objects.get().valid_until == later
     response = owner_client.post(
         reverse("customers:group_validity", args=[customer.pk]),
@@ -657,3 +658,8 @@ def test_schema_lists_the_membership_endpoints(api):
     assert "/api/customers/{id}/memberships/" in paths
     assert "/api/customers/{id}/memberships/{group_id}/" in paths
     assert "/api/customers/{id}/scheduled-memberships/{scheduled_id}/" in paths
+
+
+def shown(day) -> str:
+    """A date as pages show it: 6 Dec 2026."""
+    return f"{day.day} {day:%b %Y}"

@@ -228,3 +228,68 @@ def test_import_page_offers_a_template_with_every_import_column(owner_client, se
     customer_import.refresh_from_db()
     job_run(customer_import.apply_job_id)
     assert Customer.objects.filter(account_number="TPL1", name="Template Filled").exists()
+
+
+# One date format, one phone format
+
+ALLOWED_DATE_FORMATS = {
+    "j M Y",  # 6 Dec 2026 (the `day` filter)
+    "j M Y H:i",  # 6 Dec 2026 14:05 (the `moment` filter)
+    "j M",  # the first day of a range "1 Dec – 31 Dec 2026"
+    "M Y",  # a month heading
+    "c",  # machine-readable (datetime attributes)
+    "Y-m",  # machine-readable (data attributes)
+    "Y-m-d",  # the value of a date input
+    "j M Y H:i:s",  # a title tooltip with seconds (the event log)
+}
+
+
+def test_templates_use_one_date_format():
+    from pathlib import Path
+
+    import patron
+
+    root = Path(patron.__file__).parent
+    found = {}
+    for template in root.rglob("*.html"):
+        text = template.read_text(encoding="utf-8")
+        for fmt in re.findall(r"""\|date:["']([^"']*)["']""", text):
+            found.setdefault(fmt, set()).add(str(template.relative_to(root)))
+        for line in text.splitlines():
+            # a bare date field renders in Django's default format (Dec. 6, 2026, 2:05 p.m.)
+            assert not re.search(r"\{\{ *\w+\.(created|modified) *\}\}", line), template
+    odd = {fmt: where for fmt, where in found.items() if fmt not in ALLOWED_DATE_FORMATS}
+    assert not odd, odd
+    ymd = [
+        line
+        for line in (root / "customers/templates/customers/_groups_card.html")
+        .read_text()
+        .splitlines()
+        if 'date:"Y-m-d"' in line or "date:'Y-m-d'" in line
+    ]
+    assert all("value=" in line for line in ymd)  # only the date input's value
+
+
+def test_day_and_moment_filters():
+    import datetime
+
+    from django.utils import timezone
+
+    from patron.core.templatetags.patron_core import day, moment
+
+    assert day(datetime.date(2026, 12, 6)) == "6 Dec 2026"
+    when = timezone.make_aware(datetime.datetime(2026, 12, 6, 14, 5))
+    assert moment(when) == "6 Dec 2026 14:05"
+    assert day(None) == "" and moment("") == ""
+
+
+def test_job_page_shows_the_created_moment_in_the_one_format(owner_client, owner):
+    from django.utils import timezone
+
+    from patron.core.templatetags.patron_core import moment
+    from patron.jobs.models import Job
+
+    job = Job.objects.create(kind="bulk.tag_add", actor_user=owner, actor_label=owner.username)
+    html = owner_client.get(reverse("jobs:detail", args=[job.pk])).content.decode()
+    assert f'<dd class="col-7">{moment(job.created)}</dd>' in html
+    assert timezone.localtime(job.created).strftime("%-d %b %Y %H:%M") in html

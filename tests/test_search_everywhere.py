@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from patron.core.actor import Actor
 from patron.customers.models import Customer
+from patron.customers.phones import display_phone
 from patron.customfields import services as custom_services
 from patron.search.matches import phone_match, text_match
 from tests.factories import ContactFactory, CustomerFactory, TicketFactory
@@ -67,7 +68,8 @@ def test_result_says_which_contact_matched(staff_client, hartley):
 
 def test_result_says_which_phone_matched(staff_client, hartley):
     html = rows(staff_client, "07911 123")
-    assert 'data-testid="search-match">Phone: +44<mark>7911123</mark>456</span>' in html
+    # shown as the contacts card shows phones (display_phone), the typed digits marked
+    assert 'data-testid="search-match">Phone: +44 <mark>7911 123</mark>456</span>' in html
 
 
 def test_result_says_which_email_matched(staff_client, hartley):
@@ -87,8 +89,11 @@ def test_a_query_is_not_described(staff_client, hartley):
 def test_matching_ignores_case_and_accents():
     match = text_match("Contact", "José Müller", "muller")
     assert (match.before, match.marked, match.after) == ("José ", "Müller", "")
-    match = phone_match("Phone", "+44 113 496 0000", "1134960")
-    assert (match.before, match.marked, match.after) == ("+44 ", "113 496 0", "000")
+    match = phone_match("Phone", "+441134960000", "1134960")
+    assert match.before + match.marked + match.after == display_phone("+441134960000")
+    assert match.marked == "113 496 0"
+    match = phone_match("Phone", "+441134960000", "441134")  # the country code too
+    assert "".join(ch for ch in match.marked if ch.isdigit()) == "441134"
 
 
 @pytest.fixture

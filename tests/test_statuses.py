@@ -233,7 +233,7 @@ def test_list_shows_badges_flags_next_status_and_customer_counts(login):
     }
     html = response.content.decode()
     assert '<span class="badge status-success">ACT</span>' in html
-    assert 'status-danger" style="--badge-colour: #6c757d">Ceased</span>' in html
+    assert 'status-danger" style="--badge-colour: #6c757d; color: #ffffff">Ceased</span>' in html
     assert "after 30 days" in html
     assert ">Historical</span>" in html and ">Headline</span>" in html
     labels = [c.label for c in response.context["columns"]]

@@ -73,9 +73,23 @@ def text_match(label: str, value: str, text: str) -> Match | None:
 
 
 def phone_match(label: str, value: str, digits: str) -> Match | None:
-    """The match of phone `digits` in the number `value` as stored, or None."""
+    """The match of phone `digits` in the number `value`, or None.
+
+    The number is shown as every page shows phones (`display_phone`: national
+    format at home, international otherwise); digits that only match the
+    stored form (the country code with the start of the number) are marked
+    there instead."""
+    from patron.customers.phones import display_phone
+
     if not value or not digits:
         return None
+    shown = display_phone(value)
+    if shown != value:
+        return _digits_match(label, shown, digits) or _digits_match(label, value, digits)
+    return _digits_match(label, value, digits)
+
+
+def _digits_match(label: str, value: str, digits: str) -> Match | None:
     where = [i for i, char in enumerate(value) if char.isdigit()]
     start = "".join(value[i] for i in where).find(digits)
     if start < 0:
