@@ -293,3 +293,60 @@ def test_job_page_shows_the_created_moment_in_the_one_format(owner_client, owner
     html = owner_client.get(reverse("jobs:detail", args=[job.pk])).content.decode()
     assert f'<dd class="col-7">{moment(job.created)}</dd>' in html
     assert timezone.localtime(job.created).strftime("%-d %b %Y %H:%M") in html
+
+
+# An undone job says so
+
+
+def _tag_job_then_undo(owner, tag, customers):
+    from patron.bulk.bulk_tag import bulk_tag_enqueue
+    from patron.bulk.engine import UNDO_KIND
+    from patron.core.actor import Actor
+    from patron.jobs.models import Job
+    from patron.jobs.services import job_run
+
+    job = bulk_tag_enqueue(
+        actor=Actor(user=owner), params={"tag": tag.pk, "customers": [c.pk for c in customers]}
+    )
+    job_run(job.pk)
+    return job, Job, UNDO_KIND, job_run
+
+
+def test_an_undone_job_shows_undone_in_the_list_and_on_its_page(owner_client, owner):
+    vip = TagFactory(name="VIP")
+    job, Job, UNDO_KIND, job_run = _tag_job_then_undo(owner, vip, [CustomerFactory()])
+    listing = owner_client.get(reverse("jobs:list")).content.decode()
+    assert 'data-testid="job-undone"' not in listing
+    owner_client.post(reverse("jobs:undo", args=[job.pk]))
+    undo = Job.objects.get(kind=UNDO_KIND)
+    job_run(undo.pk)
+    listing = owner_client.get(reverse("jobs:list")).content.decode()
+    assert listing.count('data-testid="job-undone"') == 1
+    assert f"Succeeded, undone by job #{undo.pk}" in listing
+    page = owner_client.get(reverse("jobs:detail", args=[job.pk])).content.decode()
+    assert 'data-testid="job-undone">Undone</span>' in page
+    undo_page = owner_client.get(reverse("jobs:detail", args=[undo.pk])).content.decode()
+    assert 'data-testid="job-undone"' not in undo_page
+
+
+def test_ticket_close_and_job_undo_ask_first(owner_client, owner):
+    from tests.factories import TicketFactory
+
+    ticket = TicketFactory(subject="Router drops")
+    html = owner_client.get(reverse("tickets:detail", args=[ticket.pk])).content.decode()
+    assert re.search(r'action="/[^"]*close/"[^>]*data-confirm="Close ticket #', html)
+    assert '<dialog id="patron-confirm"' in html
+    vip = TagFactory(name="VIP")
+    job, *_ = _tag_job_then_undo(owner, vip, [CustomerFactory()])
+    html = owner_client.get(reverse("jobs:detail", args=[job.pk])).content.decode()
+    assert f'data-confirm-action="{reverse("jobs:undo", args=[job.pk])}"' in html
+
+
+def test_list_pages_show_datetimes_in_the_one_format(owner_client, owner):
+    from patron.core.templatetags.patron_core import moment
+    from patron.jobs.models import Job
+
+    job = Job.objects.create(kind="bulk.tag_add", actor_user=owner, actor_label=owner.username)
+    html = owner_client.get(reverse("jobs:list")).content.decode()
+    assert f"<td>{moment(job.created)}</td>" in html
+    assert "p.m." not in html and "a.m." not in html

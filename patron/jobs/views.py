@@ -43,11 +43,33 @@ def state_badge(job: Job, waiting=False):
             waiting.text,
             waiting.badge,
         )
+    undone_by = _undone_by(job)
+    if undone_by is not None:
+        return format_html(
+            '<span class="badge text-bg-secondary" title="Succeeded, undone by job #{}"'
+            ' data-testid="job-undone">Undone</span>'
+            ' <span class="small text-secondary">by <a href="{}">#{}</a></span>',
+            undone_by.pk,
+            undone_by.get_absolute_url(),
+            undone_by.pk,
+        )
     return format_html(
         '<span class="badge text-bg-{}">{}</span>',
         STATE_COLOURS.get(job.state, "secondary"),
         job.get_state_display(),
     )
+
+
+def _undone_by(job: Job) -> Job | None:
+    """The undo job that undid `job` (a succeeded bulk action), if it succeeded."""
+    from patron.bulk.engine import KIND_PREFIX, UNDO_KIND, undo_job_for
+
+    if job.state != Job.State.SUCCEEDED or not job.kind.startswith(KIND_PREFIX):
+        return None
+    if job.kind == UNDO_KIND:
+        return None
+    undo = undo_job_for(job)
+    return undo if undo is not None and undo.state == Job.State.SUCCEEDED else None
 
 
 def with_live_progress(job: Job) -> Job:

@@ -68,6 +68,7 @@ def test_bulk_add_tag_to_a_segment_then_undo(browser_page, login, embedded_worke
 
     page.goto(job_url)
     page.get_by_test_id("job-undo").click()
+    page.locator("#patron-confirm").get_by_role("button", name="Undo").click()  # the confirm step
     expect(page.locator("h1")).to_contain_text("Undo a bulk action")
     expect(page.locator("[data-job-state]")).to_have_attribute("data-job-state", "succeeded")
     expect(page.get_by_test_id("job-message")).to_contain_text("for 2 customers")

@@ -72,3 +72,52 @@ def test_import_page_downloads_a_template(browser_page, login, owner):
     assert download.suggested_filename == "patron-import-template.csv"
     header = Path(download.path()).read_text(encoding="utf-8").splitlines()[0]
     assert "name" in header.strip().split(",")
+
+
+def test_ticket_close_asks_first_and_an_undone_job_says_undone(browser_page, login, owner):
+    from patron.bulk.bulk_tag import bulk_tag_enqueue
+    from patron.core.actor import Actor
+    from patron.jobs.services import job_run
+    from patron.tickets.models import Ticket
+    from tests.factories import TicketFactory
+
+    page = browser_page
+    page.set_viewport_size(DESKTOP)
+    ticket = TicketFactory(subject="Router keeps dropping")
+    login(page, owner)
+    page.goto(f"/tickets/{ticket.pk}/")
+    dialog = page.locator("#patron-confirm")
+    page.get_by_role("button", name="Close ticket").click()
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text("Router keeps dropping")
+    RESULTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(RESULTS / "details-ticket-close-confirm.png"))
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(dialog).not_to_be_visible()
+    ticket.refresh_from_db()
+    assert not ticket.is_closed
+    page.get_by_role("button", name="Close ticket").click()
+    dialog.get_by_role("button", name="Close ticket").click()
+    expect(page.get_by_test_id("ticket-status")).to_contain_text("Closed")
+    assert Ticket.objects.get(pk=ticket.pk).is_closed
+
+    vip = TagFactory(name="VIP")
+    job = bulk_tag_enqueue(
+        actor=Actor(user=owner), params={"tag": vip.pk, "customers": [CustomerFactory().pk]}
+    )
+    job_run(job.pk)
+    page.goto(f"/jobs/{job.pk}/")
+    page.get_by_test_id("job-undo").click()
+    expect(dialog).to_be_visible()
+    page.screenshot(path=str(RESULTS / "details-undo-confirm.png"))
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(page).to_have_url(re.compile(rf"/jobs/{job.pk}/$"))
+    page.get_by_test_id("job-undo").click()
+    dialog.get_by_role("button", name="Undo").click()
+    expect(page.locator("h1")).to_contain_text("Undo a bulk action")
+    from patron.bulk.engine import undo_job_for
+
+    job_run(undo_job_for(job).pk)
+    page.goto("/jobs/")
+    expect(page.get_by_test_id("job-undone")).to_have_text("Undone")
+    page.screenshot(path=str(RESULTS / "details-jobs-undone.png"))

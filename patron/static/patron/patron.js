@@ -183,3 +183,34 @@
   }
   Array.prototype.forEach.call(document.querySelectorAll("[data-chip-control]"), chipControl);
 })();
+
+// Confirm before an action that is hard to take back (closing a ticket, undoing a
+// bulk action): a form with data-confirm, or inside an element with data-confirm
+// (data-confirm-action limits it to forms posting there), asks in a <dialog>
+// first. Capture phase, so htmx and the browser see the submit only once confirmed.
+(function () {
+  var dialog = document.getElementById("patron-confirm");
+  if (!dialog || typeof dialog.showModal !== "function") return;
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var holder = form.closest("[data-confirm]");
+    if (!holder || form.dataset.confirmed === "yes") return;
+    var only = holder.dataset.confirmAction;
+    if (only && form.getAttribute("action") !== only) return;
+    event.preventDefault();
+    event.stopPropagation();
+    var submitter = event.submitter || null;
+    document.getElementById("patron-confirm-title").textContent = holder.dataset.confirmTitle || "Are you sure?";
+    document.getElementById("patron-confirm-text").textContent = holder.dataset.confirm;
+    document.getElementById("patron-confirm-ok").textContent = holder.dataset.confirmButton || "OK";
+    dialog.returnValue = "";
+    dialog.onclose = function () {
+      if (dialog.returnValue !== "ok") return;
+      form.dataset.confirmed = "yes";
+      if (form.requestSubmit) form.requestSubmit(submitter && form.contains(submitter) ? submitter : undefined);
+      else form.submit();
+      delete form.dataset.confirmed;
+    };
+    dialog.showModal();
+  }, true);
+})();
