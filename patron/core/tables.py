@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.utils.html import format_html, format_html_join
 
 from patron.core.contrast import text_colour
+from patron.core.templatetags.patron_core import day, moment
 
 
 @dataclass
@@ -49,6 +51,10 @@ class Column:
                 "success" if value else "muted",
                 "Yes" if value else "No",
             )
+        if isinstance(value, datetime.datetime):
+            value = moment(value)  # one format on every list: 6 Dec 2026 14:05
+        elif isinstance(value, datetime.date):
+            value = day(value)
         if self.link and hasattr(obj, "get_absolute_url"):
             return format_html(
                 '<a href="{}" class="fw-semibold">{}</a>', obj.get_absolute_url(), value
