@@ -45,6 +45,8 @@ def test_bench_300_customers_writes_every_row(tmp_path, monkeypatch, capsys):
         "ledger page",
         "segment count (balance>50 and status:Active)",
         "cashback relative +5 to 300 customers",
+        "group payment (100 members",
+        "payment through the API",
         "load, 1 web process",
     ):
         assert any(op.startswith(expected) for op in operations), expected

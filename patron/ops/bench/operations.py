@@ -32,6 +32,7 @@ from patron.jobs.services import job_enqueue, job_run
 from patron.ops.bench import billing as bench_billing
 from patron.ops.bench import cashback as bench_cashback
 from patron.ops.bench import imports as bench_imports
+from patron.ops.bench import payments as bench_payments
 from patron.ops.bench.data import BenchData
 from patron.ops.bench.load import MIX, measure
 from patron.search import sql as search_sql
@@ -559,7 +560,8 @@ class Bench:
             )
 
     STEPS = ("segment", "list", "api", "search", "overview", "export", "bulk-tag")
-    STEPS += ("bulk-status", "billing", "ledger", "balance-segment", "cashback", "import", "load")
+    STEPS += ("bulk-status", "billing", "ledger", "balance-segment", "cashback")
+    STEPS += ("group-payment", "api-payment", "import", "load")
 
     def run_all(self, import_rows: int) -> list[Result]:
         """Every operation; one that fails is reported as a row, not a crash."""
@@ -587,6 +589,22 @@ class Bench:
                 "cashback",
                 "cashback relative +5",
                 lambda: bench_cashback.cashback_relative(self, Result, once, once_rolled_back),
+            ),
+            # After the billing rows: it adds a payment group and its open invoices.
+            (
+                "group-payment",
+                "group payment",
+                lambda: bench_payments.group_payment(
+                    self,
+                    Result,
+                    once_rolled_back,
+                    members=min(bench_payments.GROUP_MEMBERS, max(1, self.data.customers // 3)),
+                ),
+            ),
+            (
+                "api-payment",
+                "payment through the API",
+                lambda: bench_payments.api_payment(self, Result, timed),
             ),
         ]
         if import_rows:
