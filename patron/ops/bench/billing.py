@@ -189,7 +189,12 @@ def billing_sql(run: BillingRun, label: str) -> dict:
     terms = int(getattr(settings, "PATRON_PAYMENT_TERMS_DAYS", 14))
     seq = f"({base} + t.position)"
     if _pg():
-        number = f"'{prefix}' || lpad(CAST({seq} AS text), {digits}, '0')"
+        # lpad cuts a longer number down to `digits`: past 999,999 it would repeat numbers.
+        text = f"CAST({seq} AS text)"
+        number = (
+            f"'{prefix}' || CASE WHEN length({text}) >= {digits} THEN {text} "
+            f"ELSE lpad({text}, {digits}, '0') END"
+        )
     else:
         number = f"'{prefix}' || printf('%0{digits}d', {seq})"
     m = _minor
