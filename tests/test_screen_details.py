@@ -350,3 +350,13 @@ def test_list_pages_show_datetimes_in_the_one_format(owner_client, owner):
     html = owner_client.get(reverse("jobs:list")).content.decode()
     assert f"<td>{moment(job.created)}</td>" in html
     assert "p.m." not in html and "a.m." not in html
+
+
+def test_select_all_matching_is_offered_when_the_list_has_more_pages(owner_client):
+    CustomerFactory()
+    html = owner_client.get(reverse("customers:list")).content.decode()
+    assert 'data-testid="select-all-matching"' not in html  # one page: the page is all
+    for _ in range(50):
+        CustomerFactory()
+    html = owner_client.get(reverse("customers:list")).content.decode()
+    assert re.search(r'data-testid="select-all-matching">Select all 51 matching<', html)

@@ -121,3 +121,37 @@ def test_ticket_close_asks_first_and_an_undone_job_says_undone(browser_page, log
     page.goto("/jobs/")
     expect(page.get_by_test_id("job-undone")).to_have_text("Undone")
     page.screenshot(path=str(RESULTS / "details-jobs-undone.png"))
+
+
+def test_select_all_matching_sends_the_query_not_the_ids(browser_page, login, owner):
+    page = browser_page
+    page.set_viewport_size(DESKTOP)
+    vip = TagFactory(name="VIP")
+    for n in range(55):  # more than a page (50)
+        CustomerFactory(name=f"Matching {n:02d}").tags.add(vip)
+    CustomerFactory(name="Not tagged")
+    login(page, owner)
+    page.goto(f"/customers/?tag={vip.pk}")
+    label = page.locator("#selection-label")
+    expect(label).to_have_text("All 55 matching")
+    offer = page.get_by_test_id("select-all-matching")
+    expect(offer).to_be_hidden()
+    page.locator("#select-all").check()
+    expect(label).to_have_text("50 selected")
+    expect(offer).to_be_visible()
+    expect(offer).to_have_text("Select all 55 matching")
+    offer.click()
+    expect(label).to_have_text("All 55 matching selected")
+    expect(page.get_by_role("button", name="Clear selection")).to_be_visible()
+    RESULTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(RESULTS / "details-select-all-matching.png"))
+    page.get_by_role("button", name="Bulk action…").click()
+    page.wait_for_load_state()
+    assert "ids=" not in page.url
+    assert f"tag={vip.pk}" in page.url
+    # Without "all matching", the whole page ticked sends the page's ids.
+    page.goto(f"/customers/?tag={vip.pk}")
+    page.locator("#select-all").check()
+    page.get_by_role("button", name="Bulk action…").click()
+    page.wait_for_load_state()
+    assert page.url.count("ids=") == 50
