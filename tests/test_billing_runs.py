@@ -359,3 +359,13 @@ def test_two_runs_racing_for_one_date_bill_each_customer_once(monkeypatch):
     assert Invoice.objects.count() == 6 and InvoiceLine.objects.count() == 6
     assert sorted(Invoice.objects.values_list("sequence_number", flat=True)) == list(range(1, 7))
     assert LedgerEntry.objects.count() == 6
+
+
+def test_numbers_longer_than_the_digits_keep_every_digit(actor, fibre, settings):
+    settings.PATRON_INVOICE_DIGITS = 1
+    for _ in range(12):
+        add(actor, CustomerFactory(), fibre)
+    run(actor)
+    numbers = list(Invoice.objects.order_by("sequence_number").values_list("number", flat=True))
+    assert numbers[:2] == ["INV-1", "INV-2"] and numbers[-1] == "INV-12"
+    assert len(set(numbers)) == 12
