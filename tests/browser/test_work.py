@@ -53,6 +53,7 @@ def test_billing_ticket_from_overview_to_queue_to_closed_report(browser_page, lo
     queue_row = page.locator("tr", has_text=SUBJECT)
     expect(queue_row).to_contain_text("Ann Example")
     queue_row.get_by_role("button", name="Close").click()
+    page.locator("#patron-confirm").get_by_role("button", name="Close ticket").click()
     expect(page.locator("tr", has_text=SUBJECT)).to_have_count(0)
     ticket.refresh_from_db()
     assert ticket.status == "closed"
