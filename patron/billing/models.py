@@ -237,8 +237,15 @@ class InvoiceLine(models.Model):
         CREDIT = "credit", "Credit"
         IMPORTED = "imported", "Imported"
 
+    # Indexed by invoiceline_invoice (invoice, customer), which also finds a chunk's
+    # uninvoiced lines (invoice IS NULL, customer in a range) without a scan.
     invoice = models.ForeignKey(
-        Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="lines"
+        Invoice,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="lines",
+        db_index=False,
     )
     customer = models.ForeignKey(
         "customers.Customer", on_delete=models.PROTECT, related_name="invoice_lines"
@@ -301,6 +308,7 @@ class InvoiceLine(models.Model):
         ordering = ["id"]
         verbose_name = "invoice line"
         indexes = [
+            models.Index(fields=["invoice", "customer"], name="invoiceline_invoice"),
             models.Index(fields=["customer", "invoice"], name="invoiceline_customer"),
             models.Index(fields=["run"], name="invoiceline_run"),
         ]

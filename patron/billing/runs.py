@@ -445,11 +445,14 @@ def summarise(run: BillingRun, plan: Plan) -> dict:
         )
         invoices, net, tax, gross = cursor.fetchone()
         cursor.execute(
+            # Carried: customers with uninvoiced lines, found once as a set (a correlated
+            # EXISTS per customer made PostgreSQL scan the uninvoiced lines each time).
             "SELECT COUNT(*), "
             f"SUM(CASE WHEN NOT ({FIXED_OK}) AND NOT ({USAGE_OK}) THEN 1 ELSE 0 END), "
-            "SUM(CASE WHEN EXISTS (SELECT 1 FROM billing_invoiceline l WHERE l.customer_id = c.id "
-            "AND l.invoice_id IS NULL) THEN 1 ELSE 0 END) "
+            "SUM(CASE WHEN p.customer_id IS NOT NULL THEN 1 ELSE 0 END) "
             "FROM customers_customer c JOIN statuses_status st ON st.id = c.status_id "
+            "LEFT JOIN (SELECT DISTINCT customer_id FROM billing_invoiceline "
+            "WHERE invoice_id IS NULL) p ON p.customer_id = c.id "
             f"WHERE {eligible} AND NOT EXISTS (SELECT 1 FROM billing_invoice i "
             f"WHERE i.run_id = {int(run.pk)} AND i.customer_id = c.id)"
         )
